@@ -1,0 +1,3 @@
+"""Pressroom: users, sign-in, roles, posts and tags over REST and GraphQL from one service layer."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,73 @@
+"""create_app(settings): middleware, routers, error handlers, one service layer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from pressroom import __version__
+from pressroom.auth import endpoints as auth_endpoints
+from pressroom.config import Settings
+from pressroom.kit.body_guard import BodyGuardMiddleware
+from pressroom.kit.http_errors import install_error_handlers
+from pressroom.kit.observability import configure_logging
+from pressroom.kit.openapi import install_openapi
+from pressroom.kit.request_context import RequestContextMiddleware
+from pressroom.operations import router as operations_router
+from pressroom.posts import endpoints as post_endpoints
+from pressroom.services import Services
+from pressroom.tags import endpoints as tag_endpoints
+from pressroom.users import endpoints as user_endpoints
+
+API_PREFIX = "/api/v1"
+
+
+class ConfigurationError(RuntimeError):
+    """The settings are unsafe or incomplete; the message says what to change."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    problems = settings.production_problems()
+    if problems:
+        raise ConfigurationError("refusing to start in production mode: " + "; ".join(problems))
+    configure_logging(settings.log_level)
+    services = Services.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await services.close()
+
+    app = FastAPI(
+        title="Pressroom",
+        version=__version__,
+        description="Users, sign-in, roles, posts and tags. Errors use one envelope: "
+        '`{"error": {"code", "message", "details"}}`.',
+        docs_url="/docs" if settings.show_docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    install_openapi(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(user_endpoints.router)
+    api.include_router(auth_endpoints.router)
+    api.include_router(post_endpoints.router)
+    api.include_router(tag_endpoints.router)
+    app.include_router(api)
+    app.include_router(operations_router)
+
+    # Added last runs first: request ids wrap everything, so even a 413 carries one.
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        json_only_prefix=API_PREFIX + "/",
+    )
+    app.add_middleware(RequestContextMiddleware, metrics=services.metrics)
+    return app

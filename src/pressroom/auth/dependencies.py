@@ -1,0 +1,62 @@
+"""FastAPI dependencies: the services of this app and the actor behind the request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from pressroom.auth.actor import ANONYMOUS, Actor
+from pressroom.auth.service import ClientInfo
+from pressroom.kit.errors import AuthenticationFailed
+from pressroom.kit.observability import user_id_var
+from pressroom.services import Services
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer` header. Tokens in the query string are ignored."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise AuthenticationFailed("Authorization header must be 'Bearer <token>'")
+    return token
+
+
+async def resolve_actor(request: Request, services: Services) -> Actor:
+    """Anonymous without credentials; a bad or ended token is a 401, even on public routes."""
+    token = bearer_token(request)
+    if token is None:
+        return ANONYMOUS
+    actor = await services.auth.authenticate(token)
+    user_id_var.set(actor.user_id)
+    return actor
+
+
+async def get_actor(request: Request, services: ServicesDep) -> Actor:
+    return await resolve_actor(request, services)
+
+
+async def get_signed_in_actor(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
+    actor.require_user_id()
+    return actor
+
+
+def client_info(request: Request) -> ClientInfo:
+    ip = request.client.host if request.client else None
+    return ClientInfo(ip=ip, user_agent=request.headers.get("user-agent"))
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+SignedInActor = Annotated[Actor, Depends(get_signed_in_actor)]
+ClientDep = Annotated[ClientInfo, Depends(client_info)]

@@ -1,0 +1,37 @@
+"""REST door to sign-in: /auth/login, /auth/refresh, /auth/logout, /auth/logout-all."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from pressroom.auth.dependencies import ClientDep, ServicesDep, SignedInActor
+from pressroom.auth.schemas import LoginRequest, RefreshRequest, TokenPairOut, token_pair_json
+from pressroom.kit.openapi import errors
+from pressroom.kit.responses import JsonResponse
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.post("/login", response_model=TokenPairOut, responses=errors(401))
+async def login(body: LoginRequest, services: ServicesDep, client: ClientDep) -> Response:
+    pair = await services.auth.login(body.email, body.password, client)
+    return JsonResponse(token_pair_json(pair), headers=NO_STORE)
+
+
+@router.post("/refresh", response_model=TokenPairOut, responses=errors(401))
+async def refresh(body: RefreshRequest, services: ServicesDep, client: ClientDep) -> Response:
+    pair = await services.auth.refresh(body.refresh_token, client)
+    return JsonResponse(token_pair_json(pair), headers=NO_STORE)
+
+
+@router.post("/logout", status_code=204, responses=errors(401))
+async def logout(body: RefreshRequest, services: ServicesDep) -> Response:
+    await services.auth.logout(body.refresh_token)
+    return Response(status_code=204, headers=NO_STORE)
+
+
+@router.post("/logout-all", status_code=204, responses=errors(401))
+async def logout_all(actor: SignedInActor, services: ServicesDep) -> Response:
+    await services.auth.logout_all(actor)
+    return Response(status_code=204, headers=NO_STORE)

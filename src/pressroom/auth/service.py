@@ -1,0 +1,211 @@
+"""Sign-in, access-token checks, refresh-token rotation (RFC 9700 §4.14), sessions, passwords."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+from pressroom.auth.actor import Actor
+from pressroom.auth.models import SessionRecord, TokenPair
+from pressroom.auth.repository import SessionRepository
+from pressroom.config import Settings
+from pressroom.db.engine import Database
+from pressroom.kit.clock import utcnow
+from pressroom.kit.errors import AuthenticationFailed, NotFound, ValidationFailed
+from pressroom.kit.observability import Metrics, get_logger
+from pressroom.kit.passwords import PasswordHasher, password_problems
+from pressroom.kit.tokens import AccessTokens, new_refresh_token, refresh_token_digest
+from pressroom.users.repository import UserRepository
+
+log = get_logger("pressroom.security")
+INVALID_CREDENTIALS = "Invalid email or password"
+INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Where a sign-in comes from, shown back to the user in their sessions list."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+class _Refresh(Enum):
+    ROTATED = "rotated"
+    RACE_LOST = "race_lost"
+    REUSED = "reused"
+    INVALID = "invalid"
+
+
+class AuthService:
+    def __init__(
+        self,
+        db: Database,
+        hasher: PasswordHasher,
+        tokens: AccessTokens,
+        settings: Settings,
+        metrics: Metrics,
+    ) -> None:
+        self.db = db
+        self.hasher = hasher
+        self.tokens = tokens
+        self.settings = settings
+        self.metrics = metrics
+
+    async def authenticate(self, access_token: str) -> Actor:
+        """The actor behind a bearer token; refused as soon as its session has ended."""
+        claims = self.tokens.verify(access_token)
+        async with self.db.read() as conn:
+            principal = await SessionRepository(conn).principal(claims.session_id, utcnow())
+        if principal is None or not principal.live or principal.user_id != claims.user_id:
+            raise AuthenticationFailed("Session has ended; sign in again")
+        return Actor.signed_in(claims.user_id, claims.session_id, principal.email, principal.roles)
+
+    async def login(self, email: str, password: str, client: ClientInfo) -> TokenPair:
+        async with self.db.read() as conn:
+            credentials = await UserRepository(conn).credentials_by_email(email)
+        # Unknown emails verify against a dummy hash: the same work, the same answer.
+        matches, upgraded_hash = await self.hasher.verify(
+            password, credentials[2] if credentials else None
+        )
+        if credentials is None or not matches:
+            self.metrics.count("login_failed")
+            log.info("login_failed", known_account=None)
+            raise AuthenticationFailed(INVALID_CREDENTIALS)
+        user_id, stored_email, _ = credentials
+        refresh_token = new_refresh_token()
+        now = utcnow()
+        async with self.db.write() as conn:
+            if upgraded_hash is not None:
+                await UserRepository(conn).set_password_hash(user_id, upgraded_hash, now)
+            sessions = SessionRepository(conn)
+            session_id = await sessions.start(
+                user_id=user_id,
+                token_digest=refresh_token_digest(refresh_token),
+                now=now,
+                expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
+                user_agent=client.user_agent,
+                ip=client.ip,
+            )
+            principal = await sessions.principal(session_id, now)
+        assert principal is not None
+        self.metrics.count("login")
+        log.info("login_succeeded", target_user_id=user_id, session_id=session_id)
+        return self._pair(user_id, session_id, stored_email, principal.roles, refresh_token)
+
+    async def refresh(self, refresh_token: str, client: ClientInfo) -> TokenPair:
+        digest = refresh_token_digest(refresh_token)
+        new_token = new_refresh_token()
+        grace = timedelta(seconds=self.settings.refresh_reuse_grace_seconds)
+        async with self.db.write() as conn:
+            sessions = SessionRepository(conn)
+            now = utcnow()
+            presented = await sessions.find_token(digest, now)
+            outcome = _Refresh.INVALID
+            if presented is not None and presented.session_live:
+                if presented.rotated_at is None and await sessions.claim_for_rotation(
+                    presented.token_id, now
+                ):
+                    await sessions.add_rotated(
+                        session_id=presented.session_id,
+                        parent_id=presented.token_id,
+                        token_digest=refresh_token_digest(new_token),
+                        now=now,
+                        user_agent=client.user_agent,
+                        ip=client.ip,
+                    )
+                    principal = await sessions.principal(presented.session_id, now)
+                    outcome = _Refresh.ROTATED
+                else:
+                    # Spent already (or a concurrent request spent it first): re-read it.
+                    spent = await sessions.find_token(digest, now)
+                    assert spent is not None
+                    assert spent.rotated_at is not None
+                    is_parent_of_live = await sessions.has_unspent_child(spent.token_id)
+                    if is_parent_of_live and now - spent.rotated_at <= grace:
+                        outcome = _Refresh.RACE_LOST
+                    else:
+                        await sessions.revoke(presented.session_id, now, reason="refresh_reuse")
+                        outcome = _Refresh.REUSED
+        if outcome is _Refresh.ROTATED:
+            assert presented is not None
+            assert principal is not None
+            return self._pair(
+                presented.user_id, presented.session_id, principal.email, principal.roles, new_token
+            )
+        if outcome is _Refresh.REUSED:
+            assert presented is not None
+            self.metrics.count("refresh_reuse_detected")
+            log.warning(
+                "refresh_reuse_detected",
+                target_user_id=presented.user_id,
+                session_id=presented.session_id,
+            )
+        raise AuthenticationFailed(INVALID_REFRESH_TOKEN)
+
+    async def logout(self, refresh_token: str) -> None:
+        """End the session the refresh token belongs to (any token of its family will do)."""
+        async with self.db.write() as conn:
+            sessions = SessionRepository(conn)
+            presented = await sessions.find_token(refresh_token_digest(refresh_token), utcnow())
+            if presented is None or not presented.session_live:
+                raise AuthenticationFailed(INVALID_REFRESH_TOKEN)
+            await sessions.revoke(presented.session_id, utcnow(), reason="logout")
+        log.info("logout", target_user_id=presented.user_id, session_id=presented.session_id)
+
+    async def logout_all(self, actor: Actor) -> None:
+        user_id = actor.require_user_id()
+        async with self.db.write() as conn:
+            ended = await SessionRepository(conn).revoke_all(user_id, utcnow(), reason="logout_all")
+        log.info("logout_all", target_user_id=user_id, sessions_ended=len(ended))
+
+    async def sessions(self, actor: Actor) -> list[SessionRecord]:
+        user_id = actor.require_user_id()
+        async with self.db.read() as conn:
+            return await SessionRepository(conn).live_sessions(user_id, utcnow())
+
+    async def end_session(self, actor: Actor, session_id: int) -> None:
+        user_id = actor.require_user_id()
+        async with self.db.write() as conn:
+            sessions = SessionRepository(conn)
+            now = utcnow()
+            # Someone else's session is as unknown to the caller as one that never existed.
+            if await sessions.owner_of_live(session_id, now) != user_id:
+                raise NotFound("Session not found")
+            await sessions.revoke(session_id, now, reason="revoked_by_user")
+        log.info("session_revoked", target_user_id=user_id, session_id=session_id)
+
+    async def change_password(self, actor: Actor, current: str, new: str) -> None:
+        """Ends every other session of the user; the caller's own stays signed in."""
+        user_id = actor.require_user_id()
+        async with self.db.read() as conn:
+            stored_hash = await UserRepository(conn).password_hash(user_id)
+        matches, _ = await self.hasher.verify(current, stored_hash)
+        if not matches:
+            # 400, not 401: a 401 would send clients to refresh their tokens.
+            raise ValidationFailed.on("currentPassword", "is incorrect")
+        problems = password_problems(new, self.settings.password_policy)
+        if problems:
+            raise ValidationFailed(details={"newPassword": problems})
+        new_hash = await self.hasher.hash(new)
+        async with self.db.write() as conn:
+            now = utcnow()
+            await UserRepository(conn).set_password_hash(user_id, new_hash, now)
+            ended = await SessionRepository(conn).revoke_all(
+                user_id, now, reason="password_changed", keep_session_id=actor.session_id
+            )
+        log.info("password_changed", target_user_id=user_id, sessions_ended=len(ended))
+
+    def _pair(
+        self,
+        user_id: int,
+        session_id: int,
+        email: str,
+        roles: tuple[str, ...],
+        refresh_token: str,
+    ) -> TokenPair:
+        access = self.tokens.issue(
+            user_id=user_id, session_id=session_id, email=email, roles=list(roles)
+        )
+        return TokenPair(access, refresh_token, self.tokens.ttl_seconds)

@@ -1,0 +1,114 @@
+"""Settings from the environment (SPEC §7); with none, SQLite in the working directory."""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///pressroom.db"
+# Development only: production mode refuses to start with it (see `production_problems`).
+DEFAULT_JWT_SECRET = "pressroom-development-secret-change-me-0123456789"
+MIN_SECRET_BYTES = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class PasswordPolicyName(StrEnum):
+    SEED = "seed"
+    NIST = "nist"
+
+
+def _comma_list(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    pressroom_env: Environment = Environment.DEVELOPMENT
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    jwt_secret: str | None = None
+    jwt_secret_file: Path | None = None
+    jwt_previous_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    jwt_issuer: str = "pressroom"
+    jwt_audience: str = "pressroom"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 7 * 24 * 3600
+    # RFC 9700 §4.14 leeway: the parent of a just-rotated token answers 401 without revoking.
+    refresh_reuse_grace_seconds: int = 10
+
+    password_policy: PasswordPolicyName = PasswordPolicyName.SEED
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = 1024 * 1024
+    rate_limits_enabled: bool = True
+    cors_allow_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    docs_enabled: bool | None = None
+    graphql_introspection: bool | None = None
+    database_pool_size: int = 10
+    database_timeout_seconds: float = 5.0
+    log_level: str = "INFO"
+
+    @field_validator("jwt_previous_secrets", "trusted_proxies", "cors_allow_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        return _comma_list(value)
+
+    @property
+    def is_production(self) -> bool:
+        return self.pressroom_env is Environment.PRODUCTION
+
+    @cached_property
+    def signing_secret(self) -> str:
+        if self.jwt_secret:
+            return self.jwt_secret
+        if self.jwt_secret_file is not None:
+            return self.jwt_secret_file.read_text().strip()
+        return DEFAULT_JWT_SECRET
+
+    @property
+    def show_docs(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else not self.is_production
+
+    @property
+    def allow_introspection(self) -> bool:
+        if self.graphql_introspection is not None:
+            return self.graphql_introspection
+        return not self.is_production
+
+    def production_problems(self) -> list[str]:
+        """Reasons this configuration must not serve production traffic (empty when it may)."""
+        if not self.is_production:
+            return []
+        problems = []
+        secrets = {"JWT_SECRET": self.signing_secret}
+        secrets.update(
+            {f"JWT_PREVIOUS_SECRETS[{i}]": s for i, s in enumerate(self.jwt_previous_secrets)}
+        )
+        for name, secret in secrets.items():
+            if secret == DEFAULT_JWT_SECRET:
+                problems.append(f"{name} is the development default; set a random secret")
+            elif len(secret.encode()) < MIN_SECRET_BYTES:
+                problems.append(f"{name} is shorter than {MIN_SECRET_BYTES} bytes")
+        if not self.rate_limits_enabled:
+            problems.append("RATE_LIMITS_ENABLED=false is refused in production mode")
+        return problems
+
+
+def key_id(secret: str) -> str:
+    """A stable, non-reversible name for a signing key, carried in the JWT `kid` header."""
+    return hashlib.sha256(b"pressroom-kid:" + secret.encode()).hexdigest()[:16]

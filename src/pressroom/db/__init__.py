@@ -1,0 +1,1 @@
+"""Database access: the engine per URL, the table definitions and the migrations."""

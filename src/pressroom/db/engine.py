@@ -1,0 +1,100 @@
+"""The engine for a `DATABASE_URL`, and the two ways a service opens it: to read or to write.
+
+A service method opens one of these once per call, so each request is one unit of work that
+commits at the end or rolls back on error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_IMMEDIATE = "pressroom_begin_immediate"
+
+
+def async_url(url: str) -> str:
+    """Accept plain `sqlite:///…` and `postgresql://…` URLs; choose the async driver here."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if backend in {"postgresql", "postgres"}:
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10, timeout_seconds: float = 5.0) -> None:
+        self.url = async_url(url)
+        self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
+        self.engine = self._create_engine(pool_size, timeout_seconds)
+        # SQLite has one writer at a time; queueing writers here, not in SQLite's busy loop,
+        # keeps "database is locked" away under many concurrent writers in one process.
+        self._write_lock = asyncio.Lock()
+
+    def _create_engine(self, pool_size: int, timeout_seconds: float) -> AsyncEngine:
+        if self.is_sqlite:
+            engine = create_async_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=0,
+                pool_timeout=timeout_seconds * 6,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            )
+            _configure_sqlite(engine)
+            return engine
+        return create_async_engine(
+            self.url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=timeout_seconds,
+            pool_pre_ping=False,
+            connect_args={"timeout": timeout_seconds, "command_timeout": 30},
+        )
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        if not self.is_sqlite:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.connect() as conn:
+            immediate = await conn.execution_options(**{_IMMEDIATE: True})
+            async with immediate.begin():
+                yield immediate
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy, not the driver, emit BEGIN, so writers can take BEGIN IMMEDIATE and
+        # never fail on a read-to-write lock upgrade.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

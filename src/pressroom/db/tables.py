@@ -1,0 +1,153 @@
+"""Table definitions (SQLAlchemy Core): the seed's schema plus roles, settings and sessions.
+
+Migrations in `migrations/versions/` create these; queries in the repositories use them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+
+from pressroom.db.types import Id, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False),
+    Column("email_verified", Boolean, nullable=False, server_default=text("false")),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("deleted_at", UtcDateTime, nullable=True),
+)
+# Email is unique among live users, compared case-insensitively; deleted users free theirs.
+Index(
+    "uq_users_email_live",
+    func.lower(users.c.email),
+    unique=True,
+    postgresql_where=users.c.deleted_at.is_(None),
+    sqlite_where=users.c.deleted_at.is_(None),
+)
+Index("ix_users_created_at", users.c.created_at.desc())
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "user_id",
+        Id,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("avatar_url", Text, nullable=True),
+    Column("bio", Text, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+Index("ix_profiles_last_name", profiles.c.last_name)
+
+user_settings = Table(
+    "user_settings",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("email_notifications", Boolean, nullable=False, server_default=text("true")),
+)
+
+roles = Table(
+    "roles",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("description", String(255), nullable=False),
+)
+
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(32), ForeignKey("roles.name"), primary_key=True),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(255), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("published", Boolean, nullable=False, server_default=text("false")),
+    Column("published_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+Index("ix_posts_user_id", posts.c.user_id)
+Index("ix_posts_published", posts.c.published, posts.c.published_at.desc())
+Index("ix_posts_created_at", posts.c.created_at.desc())
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(50), nullable=False),
+    Column("slug", String(50), nullable=False, unique=True),
+)
+Index("uq_tags_name_lower", func.lower(tags.c.name), unique=True)
+
+post_tags = Table(
+    "post_tags",
+    metadata,
+    Column("post_id", Id, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", Id, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_post_tags_tag_id", post_tags.c.tag_id)
+
+# A session is one sign-in: the family of refresh tokens that rotation chains together.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("revoked_reason", String(32), nullable=True),
+    Column("user_agent", String(255), nullable=True),
+    Column("ip", String(64), nullable=True),
+)
+Index("ix_sessions_user_id", sessions.c.user_id)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("session_id", Id, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("parent_id", Id, ForeignKey("refresh_tokens.id", ondelete="CASCADE"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("rotated_at", UtcDateTime, nullable=True),
+)
+Index("ix_refresh_tokens_session_id", refresh_tokens.c.session_id)
+Index("ix_refresh_tokens_parent_id", refresh_tokens.c.parent_id)

@@ -1,0 +1,105 @@
+"""Turns every failure, ours or the framework's, into the one error envelope of SPEC §1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from pressroom.kit.errors import (
+    AppError,
+    Conflict,
+    ServiceUnavailable,
+    ValidationFailed,
+    code_for_status,
+)
+from pressroom.kit.responses import JsonResponse, error_body, error_response
+
+_FRAMEWORK_MESSAGES = {
+    404: "Resource not found",
+    405: "Method not allowed",
+    413: "Request body is too large",
+    415: "Request body must be application/json",
+}
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """`("body", "profile", "firstName")` → `profile.firstName`; a whole-body error → `body`."""
+    parts = list(loc)
+    if parts and parts[0] in _LOCATIONS:
+        origin = parts.pop(0)
+        if not parts or (origin == "body" and all(isinstance(p, int) for p in parts)):
+            return "body"
+    return ".".join(str(p) for p in parts) or "body"
+
+
+def validation_details(errors: list[dict[str, Any]] | Any) -> dict[str, list[str]]:
+    details: dict[str, list[str]] = {}
+    for error in errors:
+        kind = error.get("type", "")
+        if kind == "json_invalid":
+            details.setdefault("body", []).append("Malformed JSON")
+            continue
+        message = str(error.get("msg", "Invalid value")).removeprefix("Value error, ")
+        if kind == "extra_forbidden":
+            message = "Unknown field"
+        details.setdefault(field_path(error.get("loc", ())), []).append(message)
+    return details
+
+
+async def _app_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return error_response(exc)
+
+
+async def _request_validation(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(ValidationFailed(details=validation_details(exc.errors())))
+
+
+async def _framework_http(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    message = _FRAMEWORK_MESSAGES.get(status) or (
+        exc.detail if isinstance(exc.detail, str) and status < 500 else "Request failed"
+    )
+    headers = dict(exc.headers or {})
+    body = error_body(code_for_status(status), message)
+    return JsonResponse(body, status_code=status, headers=headers)
+
+
+async def _database_error(_request: Request, exc: Exception) -> Response:
+    # Integrity errors the repositories did not anticipate are still races between writers:
+    # the request lost, nothing was written, and the client may retry.
+    if isinstance(exc, sa_exc.IntegrityError):
+        return error_response(Conflict())
+    if isinstance(exc, sa_exc.DataError):
+        return error_response(ValidationFailed("A value is out of range"))
+    if isinstance(exc, sa_exc.DBAPIError) and not _is_connection_failure(exc):
+        raise exc
+    return error_response(ServiceUnavailable("The database is unavailable; retry later"))
+
+
+def _is_connection_failure(exc: sa_exc.DBAPIError) -> bool:
+    return exc.connection_invalidated or isinstance(
+        exc, sa_exc.OperationalError | sa_exc.InterfaceError
+    )
+
+
+async def _unavailable(_request: Request, _exc: Exception) -> Response:
+    return error_response(ServiceUnavailable("The database is unavailable; retry later"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _framework_http)
+    app.add_exception_handler(sa_exc.DBAPIError, _database_error)
+    # Pool exhaustion and refused connections: the dependency is down or saturated.
+    app.add_exception_handler(sa_exc.TimeoutError, _unavailable)
+    app.add_exception_handler(OSError, _unavailable)

@@ -1,0 +1,106 @@
+"""Structured JSON logs and Prometheus metrics, shared by every layer."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from contextvars import ContextVar
+from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)
+
+# Field names whose values are never written to a log line, whoever passes them.
+_SECRET_KEYS = {
+    "password",
+    "newpassword",
+    "currentpassword",
+    "password_hash",
+    "token",
+    "accesstoken",
+    "refreshtoken",
+    "access_token",
+    "refresh_token",
+    "authorization",
+    "cookie",
+    "secret",
+}
+
+
+def _add_request_context(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    request_id = request_id_var.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    user_id = user_id_var.get()
+    if user_id is not None:
+        event.setdefault("user_id", user_id)
+    return event
+
+
+def _redact_secrets(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in list(event):
+        if key.lower().replace("-", "_") in _SECRET_KEYS or key.lower() in _SECRET_KEYS:
+            event[key] = "[redacted]"
+    return event
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """JSON lines on stdout; control characters in values are escaped by the JSON encoder."""
+    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            _add_request_context,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact_secrets,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)
+
+
+class Metrics:
+    """One registry per app, so tests and several apps in a process never collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "pressroom_http_requests",
+            "HTTP requests by route template, method and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "pressroom_http_request_duration_seconds",
+            "HTTP request latency by route template and method",
+            ["method", "route"],
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "pressroom_events",
+            "Business and security events (sign_up, login, login_failed, post_published, ...)",
+            ["event"],
+            registry=self.registry,
+        )
+
+    def count(self, event: str) -> None:
+        self.events.labels(event=event).inc()

@@ -1,0 +1,85 @@
+"""Pure ASGI middleware: request ids, one log line and metrics per request, the last-resort 500.
+
+Pure ASGI rather than BaseHTTPMiddleware, so nothing here buffers or re-wraps response bodies.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pressroom.kit.observability import Metrics, get_logger, request_id_var, user_id_var
+from pressroom.kit.responses import JsonResponse, error_body
+
+REQUEST_ID_HEADER = "x-request-id"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+log = get_logger("pressroom.request")
+
+
+def route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "<unmatched>"
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        request_token = request_id_var.set(request_id)
+        user_token = user_id_var.set(None)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled_error", path=scope.get("path"))
+            if not response_started:
+                response = JsonResponse(
+                    error_body("INTERNAL_ERROR", "An unexpected error occurred"), status_code=500
+                )
+                await response(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope)
+            method = scope["method"]
+            self.metrics.requests.labels(method=method, route=route, status=str(status)).inc()
+            self.metrics.latency.labels(method=method, route=route).observe(elapsed)
+            log.info(
+                "request",
+                method=method,
+                route=route,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+            user_id_var.reset(user_token)
+            request_id_var.reset(request_token)
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            return text if _SANE_REQUEST_ID.match(text) else None
+    return None

@@ -1,0 +1,43 @@
+"""JSON responses rendered with orjson: endpoints shape plain dicts and skip re-validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from pressroom.kit.errors import AppError, RateLimited, ServiceUnavailable
+
+
+class JsonResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error_body(
+    code: str, message: str, details: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+def error_headers(error: AppError) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="pressroom"'
+    if isinstance(error, RateLimited | ServiceUnavailable):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return headers
+
+
+def error_response(error: AppError) -> JsonResponse:
+    return JsonResponse(
+        error_body(error.code, error.message, error.details),
+        status_code=error.status,
+        headers=error_headers(error),
+    )

@@ -1,0 +1,33 @@
+"""Operational endpoints: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from pressroom.auth.dependencies import ServicesDep
+from pressroom.kit.errors import ServiceUnavailable
+from pressroom.kit.responses import JsonResponse
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> Response:
+    return JsonResponse({"status": "ok"})
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> Response:
+    try:
+        async with services.db.read() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as error:
+        raise ServiceUnavailable("The database is unreachable") from error
+    return JsonResponse({"status": "ok", "checks": {"database": "ok"}})
+
+
+@router.get("/metrics")
+async def metrics(services: ServicesDep) -> Response:
+    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,69 @@
+"""REST door to posts: /posts, and /users/{id}/posts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from pressroom.auth.dependencies import ActorDep, ServicesDep
+from pressroom.kit.openapi import errors
+from pressroom.kit.pagination import PageParams
+from pressroom.kit.responses import JsonResponse
+from pressroom.posts.models import PostFilter
+from pressroom.posts.schemas import CreatePostRequest, PostOut, UpdatePostRequest, post_json
+
+router = APIRouter(tags=["posts"])
+SortParam = Annotated[
+    str | None, Query(max_length=200, description="published_at, created_at, title; '-' descends")
+]
+
+
+@router.get("/posts", response_model=dict[str, object], responses=errors(401))
+async def list_posts(
+    actor: ActorDep,
+    services: ServicesDep,
+    page: PageParams,
+    sort: SortParam = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    author: Annotated[int | None, Query(ge=1)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    published: bool = True,
+) -> Response:
+    query = PostFilter(published=published, tag_slug=tag, author_id=author, search=q)
+    result = await services.posts.list_posts(actor, page, query, sort)
+    return JsonResponse(result.to_json(post_json))
+
+
+@router.post("/posts", status_code=201, response_model=PostOut, responses=errors(401, 403, 422))
+async def create_post(body: CreatePostRequest, actor: ActorDep, services: ServicesDep) -> Response:
+    post = await services.posts.create(actor, body)
+    return JsonResponse(
+        post_json(post), status_code=201, headers={"Location": f"/api/v1/posts/{post.id}"}
+    )
+
+
+@router.get("/posts/{post_id}", response_model=PostOut, responses=errors(401, 404))
+async def get_post(post_id: int, actor: ActorDep, services: ServicesDep) -> Response:
+    return JsonResponse(post_json(await services.posts.get(actor, post_id)))
+
+
+@router.patch("/posts/{post_id}", response_model=PostOut, responses=errors(401, 403, 404, 422))
+async def update_post(
+    post_id: int, body: UpdatePostRequest, actor: ActorDep, services: ServicesDep
+) -> Response:
+    return JsonResponse(post_json(await services.posts.update(actor, post_id, body)))
+
+
+@router.delete("/posts/{post_id}", status_code=204, responses=errors(401, 403, 404))
+async def delete_post(post_id: int, actor: ActorDep, services: ServicesDep) -> Response:
+    await services.posts.delete(actor, post_id)
+    return Response(status_code=204)
+
+
+@router.get("/users/{user_id}/posts", response_model=dict[str, object], responses=errors(401, 404))
+async def list_user_posts(
+    user_id: int, actor: ActorDep, services: ServicesDep, page: PageParams, sort: SortParam = None
+) -> Response:
+    result = await services.posts.list_by_author(actor, user_id, page, sort)
+    return JsonResponse(result.to_json(post_json))

@@ -1,0 +1,32 @@
+"""Plain records of posts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pressroom.tags.models import TagRef
+from pressroom.users.models import Author
+
+
+@dataclass(frozen=True, slots=True)
+class PostRecord:
+    id: int
+    title: str
+    content: str
+    published: bool
+    published_at: datetime | None
+    author: Author
+    tags: tuple[TagRef, ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PostFilter:
+    """What a post list asks for; the service fills in what the actor may see."""
+
+    published: bool = True
+    tag_slug: str | None = None
+    author_id: int | None = None
+    search: str | None = None

@@ -1,0 +1,179 @@
+"""All SQL about posts. A list costs two statements whatever its size: the page (with authors
+and the total) and the tags of the posts on it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+
+from pressroom.db.paging import fetch_page
+from pressroom.db.tables import post_tags, posts, profiles, tags, users
+from pressroom.kit.pagination import PageRequest
+from pressroom.kit.sorting import SortField
+from pressroom.posts.models import PostRecord
+from pressroom.posts.sorting import PostSortKey
+from pressroom.tags.models import TagRef
+from pressroom.tags.repository import TagRepository
+from pressroom.users.models import Author, Profile
+from pressroom.users.repository import escape_like
+
+_POST_COLUMNS = (
+    posts.c.id,
+    posts.c.user_id,
+    posts.c.title,
+    posts.c.content,
+    posts.c.published,
+    posts.c.published_at,
+    posts.c.created_at,
+    posts.c.updated_at,
+    profiles.c.first_name,
+    profiles.c.last_name,
+    profiles.c.avatar_url,
+    profiles.c.bio,
+)
+# Posts of soft-deleted users leave every list and lookup with them.
+_POST_SOURCE = posts.join(
+    users, (users.c.id == posts.c.user_id) & users.c.deleted_at.is_(None)
+).join(profiles, profiles.c.user_id == posts.c.user_id)
+_COUNT_SOURCE = posts.join(users, (users.c.id == posts.c.user_id) & users.c.deleted_at.is_(None))
+
+
+def _record(m: RowMapping, post_tags_: Sequence[TagRef]) -> PostRecord:
+    return PostRecord(
+        id=m["id"],
+        title=m["title"],
+        content=m["content"],
+        published=bool(m["published"]),
+        published_at=m["published_at"],
+        author=Author(
+            m["user_id"], Profile(m["first_name"], m["last_name"], m["avatar_url"], m["bio"])
+        ),
+        tags=tuple(post_tags_),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+class PostRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.tags = TagRepository(conn)
+
+    async def get(self, post_id: int) -> PostRecord | None:
+        row = (
+            await self.conn.execute(
+                select(*_POST_COLUMNS).select_from(_POST_SOURCE).where(posts.c.id == post_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        tags_by_post = await self.tags.tags_of_posts([post_id])
+        return _record(row._mapping, tags_by_post[post_id])
+
+    async def page(
+        self,
+        *,
+        page: PageRequest,
+        sort: Sequence[SortField[PostSortKey]],
+        where: Sequence[ColumnElement[bool]],
+    ) -> tuple[list[PostRecord], int]:
+        order_by = [_sort_column(field) for field in sort]
+        tie_breaker = posts.c.id.desc() if sort[0].descending else posts.c.id.asc()
+        rows, total = await fetch_page(
+            self.conn,
+            select(*_POST_COLUMNS).select_from(_POST_SOURCE),
+            source=_COUNT_SOURCE,
+            where=where,
+            order_by=[*order_by, tie_breaker],
+            page=page,
+        )
+        tags_by_post = await self.tags.tags_of_posts([row.id for row in rows])
+        return [_record(row._mapping, tags_by_post[row.id]) for row in rows], total
+
+    async def user_exists(self, user_id: int) -> bool:
+        found = await self.conn.scalar(
+            select(users.c.id).where(users.c.id == user_id, users.c.deleted_at.is_(None))
+        )
+        return found is not None
+
+    async def create(
+        self,
+        *,
+        user_id: int,
+        title: str,
+        content: str,
+        published: bool,
+        now: datetime,
+    ) -> int:
+        post_id = await self.conn.scalar(
+            insert(posts)
+            .values(
+                user_id=user_id,
+                title=title,
+                content=content,
+                published=published,
+                published_at=now if published else None,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(posts.c.id)
+        )
+        assert post_id is not None
+        return int(post_id)
+
+    async def update(self, post_id: int, values: dict[str, Any]) -> None:
+        await self.conn.execute(update(posts).where(posts.c.id == post_id).values(**values))
+
+    async def delete(self, post_id: int) -> None:
+        await self.conn.execute(delete(post_tags).where(post_tags.c.post_id == post_id))
+        await self.conn.execute(delete(posts).where(posts.c.id == post_id))
+
+
+class PostConditions:
+    """The WHERE clauses of post lists, named for what they mean."""
+
+    @staticmethod
+    def published(value: bool) -> ColumnElement[bool]:
+        return posts.c.published.is_(value)
+
+    @staticmethod
+    def by_author(user_id: int) -> ColumnElement[bool]:
+        return posts.c.user_id == user_id
+
+    @staticmethod
+    def published_or_by(user_id: int) -> ColumnElement[bool]:
+        return or_(posts.c.published.is_(True), posts.c.user_id == user_id)
+
+    @staticmethod
+    def tagged(slug: str) -> ColumnElement[bool]:
+        return posts.c.id.in_(
+            select(post_tags.c.post_id)
+            .select_from(post_tags.join(tags, tags.c.id == post_tags.c.tag_id))
+            .where(tags.c.slug == slug)
+        )
+
+    @staticmethod
+    def matching(search: str) -> ColumnElement[bool]:
+        pattern = f"%{escape_like(search.lower())}%"
+        return or_(
+            func.lower(posts.c.title).like(pattern, escape="\\"),
+            func.lower(posts.c.content).like(pattern, escape="\\"),
+        )
+
+
+def _sort_column(field: SortField[PostSortKey]) -> ColumnElement[Any]:
+    match field.key:
+        case PostSortKey.PUBLISHED_AT:
+            column: ColumnElement[Any] = posts.c.published_at
+        case PostSortKey.CREATED_AT:
+            column = posts.c.created_at
+        case PostSortKey.TITLE:
+            column = func.lower(posts.c.title)
+    ordered = column.desc() if field.descending else column.asc()
+    # Drafts have no published_at; both databases then agree to put them last.
+    return ordered.nulls_last() if field.key is PostSortKey.PUBLISHED_AT else ordered

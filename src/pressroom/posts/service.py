@@ -1,0 +1,197 @@
+"""Rules about posts: who sees drafts, who edits and deletes what, what publishing requires.
+
+"May a user edit another's post?" is answered here and nowhere else (`_may_edit`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.sql import ColumnElement
+
+from pressroom.auth.actor import Actor
+from pressroom.auth.permissions import Permission
+from pressroom.db.engine import Database
+from pressroom.kit.clock import utcnow
+from pressroom.kit.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
+from pressroom.kit.observability import Metrics
+from pressroom.kit.pagination import Page, PageRequest
+from pressroom.kit.sorting import parse_sort
+from pressroom.posts.models import PostFilter, PostRecord
+from pressroom.posts.repository import PostConditions, PostRepository
+from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
+from pressroom.posts.sorting import DEFAULT_DRAFT_SORT, DEFAULT_PUBLISHED_SORT, PostSortKey
+from pressroom.tags.models import TagRef
+from pressroom.tags.repository import TagRepository
+from pressroom.tags.slugs import slugify
+
+POST_NOT_FOUND = "Post not found"
+EMPTY_POST = "A post needs content before it can be published"
+
+
+def may_see_all_drafts(actor: Actor) -> bool:
+    """Moderators and admins review drafts; they hold posts:delete."""
+    return actor.can(Permission.POSTS_DELETE)
+
+
+def may_see(actor: Actor, post: PostRecord) -> bool:
+    return post.published or actor.is_user(post.author.id) or may_see_all_drafts(actor)
+
+
+def _may_edit(actor: Actor, post: PostRecord) -> bool:
+    own = actor.is_user(post.author.id) and actor.can(Permission.POSTS_WRITE)
+    return own or actor.can(Permission.POSTS_EDIT_ANY)
+
+
+def _may_delete(actor: Actor, post: PostRecord) -> bool:
+    return actor.is_user(post.author.id) or actor.can(Permission.POSTS_DELETE)
+
+
+class PostService:
+    def __init__(self, db: Database, metrics: Metrics) -> None:
+        self.db = db
+        self.metrics = metrics
+
+    async def list_posts(
+        self,
+        actor: Actor,
+        page: PageRequest,
+        query: PostFilter,
+        sort: str | None = None,
+    ) -> Page[PostRecord]:
+        fields = parse_sort(
+            sort, PostSortKey, DEFAULT_PUBLISHED_SORT if query.published else DEFAULT_DRAFT_SORT
+        )
+        where: list[ColumnElement[bool]] = [PostConditions.published(query.published)]
+        if not query.published:
+            if not actor.is_authenticated:
+                return Page([], page, 0)
+            if not may_see_all_drafts(actor):
+                where.append(PostConditions.by_author(actor.require_user_id()))
+        if query.author_id is not None:
+            where.append(PostConditions.by_author(query.author_id))
+        if query.tag_slug:
+            where.append(PostConditions.tagged(query.tag_slug))
+        if query.search:
+            where.append(PostConditions.matching(query.search))
+        async with self.db.read() as conn:
+            items, total = await PostRepository(conn).page(page=page, sort=fields, where=where)
+        return Page(items, page, total)
+
+    async def list_by_author(
+        self, actor: Actor, user_id: int, page: PageRequest, sort: str | None = None
+    ) -> Page[PostRecord]:
+        """A user's published posts, and their drafts too for themself and moderators."""
+        fields = parse_sort(sort, PostSortKey, DEFAULT_DRAFT_SORT)
+        where = [PostConditions.by_author(user_id)]
+        if not (actor.is_user(user_id) or may_see_all_drafts(actor)):
+            where.append(PostConditions.published(True))
+        async with self.db.read() as conn:
+            repo = PostRepository(conn)
+            items, total = await repo.page(page=page, sort=fields, where=where)
+            # Only an empty page needs telling "no posts" apart from "no such user".
+            if not items and not await repo.user_exists(user_id):
+                raise NotFound("User not found")
+        return Page(items, page, total)
+
+    async def list_by_tag(
+        self, actor: Actor, slug: str, page: PageRequest, sort: str | None = None
+    ) -> Page[PostRecord]:
+        async with self.db.read() as conn:
+            if await TagRepository(conn).id_for_slug(slug) is None:
+                raise NotFound("Tag not found")
+        return await self.list_posts(actor, page, PostFilter(tag_slug=slug), sort)
+
+    async def get(self, actor: Actor, post_id: int) -> PostRecord:
+        async with self.db.read() as conn:
+            post = await PostRepository(conn).get(post_id)
+        if post is None or not may_see(actor, post):
+            raise NotFound(POST_NOT_FOUND)
+        return post
+
+    async def create(self, actor: Actor, data: CreatePostRequest) -> PostRecord:
+        user_id = actor.require(Permission.POSTS_WRITE)
+        if data.published and not data.content.strip():
+            raise Unprocessable(EMPTY_POST)
+        tag_names = _tag_names(data.tags)
+        async with self.db.write() as conn:
+            repo = PostRepository(conn)
+            post_id = await repo.create(
+                user_id=user_id,
+                title=data.title,
+                content=data.content,
+                published=data.published,
+                now=utcnow(),
+            )
+            await self._attach_tags(repo, post_id, tag_names)
+            post = await repo.get(post_id)
+        assert post is not None
+        if post.published:
+            self.metrics.count("post_published")
+        return post
+
+    async def update(self, actor: Actor, post_id: int, changes: UpdatePostRequest) -> PostRecord:
+        actor.require_user_id()
+        given = changes.given()
+        tag_names = (
+            _tag_names(changes.tags) if "tags" in given and changes.tags is not None else None
+        )
+        async with self.db.write() as conn:
+            repo = PostRepository(conn)
+            post = await repo.get(post_id)
+            if post is None or not may_see(actor, post):
+                raise NotFound(POST_NOT_FOUND)
+            if not _may_edit(actor, post):
+                raise Forbidden("You may only edit your own posts")
+            now = utcnow()
+            values: dict[str, Any] = {
+                field: getattr(changes, field) for field in ("title", "content") if field in given
+            }
+            publishing = False
+            if "published" in given and changes.published != post.published:
+                values["published"] = changes.published
+                values["published_at"] = now if changes.published else None
+                publishing = bool(changes.published)
+            content = values.get("content", post.content)
+            if values.get("published", post.published) and not content.strip():
+                raise Unprocessable(EMPTY_POST)
+            values["updated_at"] = now
+            await repo.update(post_id, values)
+            if tag_names is not None:
+                await self._attach_tags(repo, post_id, tag_names)
+            updated = await repo.get(post_id)
+        assert updated is not None
+        if publishing:
+            self.metrics.count("post_published")
+        return updated
+
+    async def delete(self, actor: Actor, post_id: int) -> None:
+        actor.require_user_id()
+        async with self.db.write() as conn:
+            repo = PostRepository(conn)
+            post = await repo.get(post_id)
+            if post is None or not may_see(actor, post):
+                raise NotFound(POST_NOT_FOUND)
+            if not _may_delete(actor, post):
+                raise Forbidden("You may only delete your own posts")
+            await repo.delete(post_id)
+
+    async def _attach_tags(
+        self, repo: PostRepository, post_id: int, names: list[tuple[str, str]]
+    ) -> list[TagRef]:
+        found = await repo.tags.ensure(names)
+        await repo.tags.set_post_tags(post_id, [t.id for t in found])
+        return found
+
+
+def _tag_names(names: list[str]) -> list[tuple[str, str]]:
+    """(name, slug) pairs, first spelling kept when two names give one slug."""
+    pairs: list[tuple[str, str]] = []
+    for index, raw in enumerate(names):
+        name = raw.strip()
+        slug = slugify(name)
+        if not slug:
+            raise ValidationFailed.on(f"tags.{index}", "must contain a letter or a digit")
+        if all(s != slug and n.lower() != name.lower() for n, s in pairs):
+            pairs.append((name, slug))
+    return pairs

@@ -1,0 +1,55 @@
+"""REST door to tags: /tags, /tags/{slug}, /tags/{slug}/posts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from pressroom.auth.dependencies import ActorDep, ServicesDep
+from pressroom.kit.openapi import errors
+from pressroom.kit.pagination import PageParams
+from pressroom.kit.responses import JsonResponse
+from pressroom.posts.endpoints import SortParam
+from pressroom.posts.schemas import post_json
+from pressroom.tags.schemas import TagOut, UpdateTagRequest, tag_json
+
+router = APIRouter(prefix="/tags", tags=["tags"])
+Slug = Annotated[str, Path(max_length=50)]
+
+
+@router.get("", response_model=dict[str, object], responses=errors(401))
+async def list_tags(
+    _actor: ActorDep,
+    services: ServicesDep,
+    page: PageParams,
+    sort: Annotated[str | None, Query(max_length=100, description="name, post_count")] = None,
+) -> Response:
+    result = await services.tags.list_tags(page, sort)
+    return JsonResponse(result.to_json(tag_json))
+
+
+@router.get("/{slug}", response_model=TagOut, responses=errors(401, 404))
+async def get_tag(slug: Slug, _actor: ActorDep, services: ServicesDep) -> Response:
+    return JsonResponse(tag_json(await services.tags.get(slug)))
+
+
+@router.get("/{slug}/posts", response_model=dict[str, object], responses=errors(401, 404))
+async def list_tag_posts(
+    slug: Slug, actor: ActorDep, services: ServicesDep, page: PageParams, sort: SortParam = None
+) -> Response:
+    result = await services.posts.list_by_tag(actor, slug, page, sort)
+    return JsonResponse(result.to_json(post_json))
+
+
+@router.patch("/{slug}", response_model=TagOut, responses=errors(401, 403, 404, 409))
+async def update_tag(
+    slug: Slug, body: UpdateTagRequest, actor: ActorDep, services: ServicesDep
+) -> Response:
+    return JsonResponse(tag_json(await services.tags.update(actor, slug, body)))
+
+
+@router.delete("/{slug}", status_code=204, responses=errors(401, 403, 404))
+async def delete_tag(slug: Slug, actor: ActorDep, services: ServicesDep) -> Response:
+    await services.tags.delete(actor, slug)
+    return Response(status_code=204)

@@ -1,0 +1,154 @@
+"""All SQL about tags and their links to posts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import RowMapping, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+
+from pressroom.db.paging import fetch_page
+from pressroom.db.tables import post_tags, posts, tags, users
+from pressroom.kit.pagination import PageRequest
+from pressroom.kit.sorting import SortField
+from pressroom.tags.models import TagRecord, TagRef
+from pressroom.tags.sorting import TagSortKey
+
+# Published posts of live authors, per tag: what `postCount` counts.
+_published_counts = (
+    select(post_tags.c.tag_id, func.count().label("post_count"))
+    .select_from(
+        post_tags.join(posts, posts.c.id == post_tags.c.post_id).join(
+            users, users.c.id == posts.c.user_id
+        )
+    )
+    .where(posts.c.published.is_(True), users.c.deleted_at.is_(None))
+    .group_by(post_tags.c.tag_id)
+    .subquery("published_counts")
+)
+_post_count = func.coalesce(_published_counts.c.post_count, 0)
+_TAG_SOURCE = tags.outerjoin(_published_counts, _published_counts.c.tag_id == tags.c.id)
+
+
+def _record(m: RowMapping) -> TagRecord:
+    return TagRecord(m["id"], m["name"], m["slug"], int(m["post_count"]))
+
+
+class TagRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def page(
+        self, page: PageRequest, sort: Sequence[SortField[TagSortKey]]
+    ) -> tuple[list[TagRecord], int]:
+        order_by = [_sort_column(field) for field in sort]
+        rows, total = await fetch_page(
+            self.conn,
+            select(
+                tags.c.id, tags.c.name, tags.c.slug, _post_count.label("post_count")
+            ).select_from(_TAG_SOURCE),
+            source=tags,
+            where=[],
+            order_by=[*order_by, tags.c.id.asc()],
+            page=page,
+        )
+        return [_record(row._mapping) for row in rows], total
+
+    async def by_slug(self, slug: str) -> TagRecord | None:
+        row = (
+            await self.conn.execute(
+                select(tags.c.id, tags.c.name, tags.c.slug, _post_count.label("post_count"))
+                .select_from(_TAG_SOURCE)
+                .where(tags.c.slug == slug)
+            )
+        ).first()
+        return _record(row._mapping) if row else None
+
+    async def id_for_slug(self, slug: str) -> int | None:
+        return await self.conn.scalar(select(tags.c.id).where(tags.c.slug == slug))
+
+    async def ensure(self, names_and_slugs: Sequence[tuple[str, str]]) -> list[TagRef]:
+        """The tags with these names, creating the missing ones; safe against concurrent writers."""
+        if not names_and_slugs:
+            return []
+        insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        await self.conn.execute(
+            insert(tags).on_conflict_do_nothing(),
+            [{"name": name, "slug": slug} for name, slug in names_and_slugs],
+        )
+        rows = (
+            await self.conn.execute(
+                select(tags.c.id, tags.c.name, tags.c.slug).where(
+                    or_(
+                        func.lower(tags.c.name).in_([n.lower() for n, _ in names_and_slugs]),
+                        tags.c.slug.in_([s for _, s in names_and_slugs]),
+                    )
+                )
+            )
+        ).all()
+        found: list[TagRef] = []
+        for name, slug in names_and_slugs:
+            match = next((r for r in rows if r.name.lower() == name.lower()), None) or next(
+                (r for r in rows if r.slug == slug), None
+            )
+            if match is not None and all(t.id != match.id for t in found):
+                found.append(TagRef(match.id, match.name, match.slug))
+        return found
+
+    async def taken(self, *, name: str | None, slug: str | None, except_id: int) -> bool:
+        conditions = []
+        if name is not None:
+            conditions.append(func.lower(tags.c.name) == name.lower())
+        if slug is not None:
+            conditions.append(tags.c.slug == slug)
+        if not conditions:
+            return False
+        found = await self.conn.scalar(
+            select(tags.c.id).where(or_(*conditions), tags.c.id != except_id).limit(1)
+        )
+        return found is not None
+
+    async def update(self, tag_id: int, values: dict[str, Any]) -> None:
+        await self.conn.execute(update(tags).where(tags.c.id == tag_id).values(**values))
+
+    async def delete(self, tag_id: int) -> None:
+        # post_tags rows go with it (ON DELETE CASCADE); delete them first for SQLite files
+        # opened elsewhere without foreign keys enforced.
+        await self.conn.execute(delete(post_tags).where(post_tags.c.tag_id == tag_id))
+        await self.conn.execute(delete(tags).where(tags.c.id == tag_id))
+
+    async def tags_of_posts(self, post_ids: Sequence[int]) -> dict[int, list[TagRef]]:
+        """Tags of many posts in one statement, ordered by name."""
+        if not post_ids:
+            return {}
+        rows = (
+            await self.conn.execute(
+                select(post_tags.c.post_id, tags.c.id, tags.c.name, tags.c.slug)
+                .select_from(post_tags.join(tags, tags.c.id == post_tags.c.tag_id))
+                .where(post_tags.c.post_id.in_(post_ids))
+                .order_by(post_tags.c.post_id, func.lower(tags.c.name))
+            )
+        ).all()
+        by_post: dict[int, list[TagRef]] = {post_id: [] for post_id in post_ids}
+        for row in rows:
+            by_post[row.post_id].append(TagRef(row.id, row.name, row.slug))
+        return by_post
+
+    async def set_post_tags(self, post_id: int, tag_ids: Sequence[int]) -> None:
+        await self.conn.execute(delete(post_tags).where(post_tags.c.post_id == post_id))
+        if tag_ids:
+            await self.conn.execute(
+                post_tags.insert(), [{"post_id": post_id, "tag_id": t} for t in tag_ids]
+            )
+
+
+def _sort_column(field: SortField[TagSortKey]) -> ColumnElement[Any]:
+    match field.key:
+        case TagSortKey.NAME:
+            column: ColumnElement[Any] = func.lower(tags.c.name)
+        case TagSortKey.POST_COUNT:
+            column = _post_count
+    return column.desc() if field.descending else column.asc()

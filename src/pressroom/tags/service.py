@@ -1,0 +1,59 @@
+"""Rules about tags: anyone reads them; posts:delete holders rename and delete them."""
+
+from __future__ import annotations
+
+from pressroom.auth.actor import Actor
+from pressroom.auth.permissions import Permission
+from pressroom.db.engine import Database
+from pressroom.kit.errors import Conflict, NotFound
+from pressroom.kit.pagination import Page, PageRequest
+from pressroom.kit.sorting import parse_sort
+from pressroom.tags.models import TagRecord
+from pressroom.tags.repository import TagRepository
+from pressroom.tags.schemas import UpdateTagRequest
+from pressroom.tags.sorting import DEFAULT_TAG_SORT, TagSortKey
+
+TAG_NOT_FOUND = "Tag not found"
+
+
+class TagService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def list_tags(self, page: PageRequest, sort: str | None = None) -> Page[TagRecord]:
+        fields = parse_sort(sort, TagSortKey, DEFAULT_TAG_SORT)
+        async with self.db.read() as conn:
+            items, total = await TagRepository(conn).page(page, fields)
+        return Page(items, page, total)
+
+    async def get(self, slug: str) -> TagRecord:
+        async with self.db.read() as conn:
+            tag = await TagRepository(conn).by_slug(slug)
+        if tag is None:
+            raise NotFound(TAG_NOT_FOUND)
+        return tag
+
+    async def update(self, actor: Actor, slug: str, changes: UpdateTagRequest) -> TagRecord:
+        actor.require(Permission.POSTS_DELETE)
+        values = changes.model_dump(exclude_unset=True)
+        async with self.db.write() as conn:
+            repo = TagRepository(conn)
+            tag = await repo.by_slug(slug)
+            if tag is None:
+                raise NotFound(TAG_NOT_FOUND)
+            if await repo.taken(name=values.get("name"), slug=values.get("slug"), except_id=tag.id):
+                raise Conflict("Another tag already has this name or slug")
+            if values:
+                await repo.update(tag.id, values)
+            updated = await repo.by_slug(values.get("slug", slug))
+        assert updated is not None
+        return updated
+
+    async def delete(self, actor: Actor, slug: str) -> None:
+        actor.require(Permission.POSTS_DELETE)
+        async with self.db.write() as conn:
+            repo = TagRepository(conn)
+            tag_id = await repo.id_for_slug(slug)
+            if tag_id is None:
+                raise NotFound(TAG_NOT_FOUND)
+            await repo.delete(tag_id)

@@ -1,0 +1,93 @@
+"""REST door to users: sign-up, profiles, account deletion, password and sessions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from pressroom.auth.dependencies import ServicesDep, SignedInActor
+from pressroom.auth.endpoints import NO_STORE
+from pressroom.auth.schemas import SessionList, session_json
+from pressroom.kit.openapi import errors
+from pressroom.kit.pagination import PageParams
+from pressroom.kit.responses import JsonResponse
+from pressroom.users.schemas import (
+    ChangePasswordRequest,
+    CreateUserRequest,
+    UpdateUserRequest,
+    UserOut,
+    user_json,
+)
+
+router = APIRouter(prefix="/users", tags=["users"])
+SEARCH_MAX_CHARS = 100
+
+
+@router.post("", status_code=201, response_model=UserOut, responses=errors(409))
+async def sign_up(body: CreateUserRequest, services: ServicesDep) -> Response:
+    view = await services.users.sign_up(body)
+    return JsonResponse(
+        user_json(view),
+        status_code=201,
+        headers={"Location": f"/api/v1/users/{view.user.id}"},
+    )
+
+
+@router.get("", response_model=dict[str, object], responses=errors(401, 403))
+async def list_users(
+    actor: SignedInActor,
+    services: ServicesDep,
+    page: PageParams,
+    sort: Annotated[
+        str | None, Query(max_length=200, description="created_at, last_name, email")
+    ] = None,
+    q: Annotated[str | None, Query(max_length=SEARCH_MAX_CHARS)] = None,
+    role: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    result = await services.users.list_users(actor, page, sort=sort, search=q, role=role)
+    return JsonResponse(result.to_json(user_json))
+
+
+@router.get("/me", response_model=UserOut, responses=errors(401))
+async def current_user(actor: SignedInActor, services: ServicesDep) -> Response:
+    return JsonResponse(user_json(await services.users.current(actor)))
+
+
+@router.post("/me/password", status_code=204, responses=errors(401))
+async def change_password(
+    body: ChangePasswordRequest, actor: SignedInActor, services: ServicesDep
+) -> Response:
+    await services.auth.change_password(actor, body.current_password, body.new_password)
+    return Response(status_code=204, headers=NO_STORE)
+
+
+@router.get("/me/sessions", response_model=SessionList, responses=errors(401))
+async def my_sessions(actor: SignedInActor, services: ServicesDep) -> Response:
+    sessions = await services.auth.sessions(actor)
+    body = {"data": [session_json(s, actor.session_id) for s in sessions]}
+    return JsonResponse(body, headers=NO_STORE)
+
+
+@router.delete("/me/sessions/{session_id}", status_code=204, responses=errors(401, 404))
+async def end_session(session_id: int, actor: SignedInActor, services: ServicesDep) -> Response:
+    await services.auth.end_session(actor, session_id)
+    return Response(status_code=204)
+
+
+@router.get("/{user_id}", response_model=UserOut, responses=errors(401, 404))
+async def get_user(user_id: int, actor: SignedInActor, services: ServicesDep) -> Response:
+    return JsonResponse(user_json(await services.users.get(actor, user_id)))
+
+
+@router.patch("/{user_id}", response_model=UserOut, responses=errors(401, 403, 404, 409))
+async def update_user(
+    user_id: int, body: UpdateUserRequest, actor: SignedInActor, services: ServicesDep
+) -> Response:
+    return JsonResponse(user_json(await services.users.update(actor, user_id, body)))
+
+
+@router.delete("/{user_id}", status_code=204, responses=errors(401, 403, 404, 409))
+async def delete_user(user_id: int, actor: SignedInActor, services: ServicesDep) -> Response:
+    await services.users.delete(actor, user_id)
+    return Response(status_code=204)

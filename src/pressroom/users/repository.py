@@ -1,0 +1,237 @@
+"""All SQL about users, profiles, settings and roles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+
+from pressroom.db.paging import fetch_page
+from pressroom.db.tables import profiles, user_roles, user_settings, users
+from pressroom.kit.pagination import PageRequest
+from pressroom.kit.sorting import SortField
+from pressroom.users.models import Profile, UserRecord
+from pressroom.users.sorting import UserSortKey
+
+
+def roles_of_user() -> Any:
+    """A correlated subquery: the user's role names, comma-joined (one statement per user row)."""
+    return (
+        select(func.aggregate_strings(user_roles.c.role, ","))
+        .where(user_roles.c.user_id == users.c.id)
+        .scalar_subquery()
+    )
+
+
+def split_roles(value: str | None) -> tuple[str, ...]:
+    return tuple(sorted(value.split(","))) if value else ()
+
+
+_USER_COLUMNS = (
+    users.c.id,
+    users.c.email,
+    users.c.email_verified,
+    users.c.created_at,
+    users.c.updated_at,
+    profiles.c.first_name,
+    profiles.c.last_name,
+    profiles.c.avatar_url,
+    profiles.c.bio,
+    user_settings.c.email_notifications,
+    roles_of_user().label("roles"),
+)
+_USER_SOURCE = users.join(profiles, profiles.c.user_id == users.c.id).outerjoin(
+    user_settings, user_settings.c.user_id == users.c.id
+)
+
+
+def _record(m: RowMapping) -> UserRecord:
+    return UserRecord(
+        id=m["id"],
+        email=m["email"],
+        email_verified=bool(m["email_verified"]),
+        roles=split_roles(m["roles"]),
+        profile=Profile(m["first_name"], m["last_name"], m["avatar_url"], m["bio"]),
+        email_notifications=True
+        if m["email_notifications"] is None
+        else bool(m["email_notifications"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class UserRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        row = (
+            await self.conn.execute(
+                select(*_USER_COLUMNS)
+                .select_from(_USER_SOURCE)
+                .where(users.c.id == user_id, users.c.deleted_at.is_(None))
+            )
+        ).first()
+        return _record(row._mapping) if row else None
+
+    async def email_taken(self, email: str) -> bool:
+        found = await self.conn.scalar(
+            select(users.c.id).where(
+                func.lower(users.c.email) == email.lower(), users.c.deleted_at.is_(None)
+            )
+        )
+        return found is not None
+
+    async def create(
+        self,
+        *,
+        email: str,
+        password_hash: str,
+        profile: Profile,
+        roles: Sequence[str],
+        now: datetime,
+    ) -> int:
+        user_id = await self.conn.scalar(
+            insert(users)
+            .values(
+                email=email,
+                email_verified=False,
+                password_hash=password_hash,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(users.c.id)
+        )
+        assert user_id is not None
+        await self.conn.execute(
+            insert(profiles).values(
+                user_id=user_id,
+                first_name=profile.first_name,
+                last_name=profile.last_name,
+                avatar_url=profile.avatar_url,
+                bio=profile.bio,
+                updated_at=now,
+            )
+        )
+        await self.conn.execute(
+            insert(user_settings).values(user_id=user_id, email_notifications=True)
+        )
+        await self.conn.execute(
+            insert(user_roles), [{"user_id": user_id, "role": role} for role in roles]
+        )
+        return int(user_id)
+
+    async def page(
+        self,
+        *,
+        page: PageRequest,
+        sort: Sequence[SortField[UserSortKey]],
+        search: str | None,
+        search_email: bool,
+        role: str | None,
+    ) -> tuple[list[UserRecord], int]:
+        where: list[ColumnElement[bool]] = [users.c.deleted_at.is_(None)]
+        if search:
+            pattern = f"%{escape_like(search.lower())}%"
+            matches = [
+                func.lower(profiles.c.first_name).like(pattern, escape="\\"),
+                func.lower(profiles.c.last_name).like(pattern, escape="\\"),
+                func.lower(profiles.c.first_name + " " + profiles.c.last_name).like(
+                    pattern, escape="\\"
+                ),
+            ]
+            if search_email:
+                matches.append(func.lower(users.c.email).like(pattern, escape="\\"))
+            where.append(or_(*matches))
+        if role:
+            where.append(
+                users.c.id.in_(select(user_roles.c.user_id).where(user_roles.c.role == role))
+            )
+        order_by = [_sort_column(field) for field in sort]
+        tie_breaker = users.c.id.desc() if sort[0].descending else users.c.id.asc()
+        rows, total = await fetch_page(
+            self.conn,
+            select(*_USER_COLUMNS).select_from(_USER_SOURCE),
+            source=_USER_SOURCE,
+            where=where,
+            order_by=[*order_by, tie_breaker],
+            page=page,
+        )
+        return [_record(row._mapping) for row in rows], total
+
+    async def update_profile(self, user_id: int, values: dict[str, Any], now: datetime) -> None:
+        await self.conn.execute(
+            update(profiles).where(profiles.c.user_id == user_id).values(**values, updated_at=now)
+        )
+
+    async def update_settings(self, user_id: int, values: dict[str, Any]) -> None:
+        await self.conn.execute(
+            update(user_settings).where(user_settings.c.user_id == user_id).values(**values)
+        )
+
+    async def set_roles(self, user_id: int, roles: Sequence[str]) -> None:
+        await self.conn.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
+        await self.conn.execute(
+            insert(user_roles), [{"user_id": user_id, "role": role} for role in roles]
+        )
+
+    async def touch(self, user_id: int, now: datetime) -> None:
+        await self.conn.execute(update(users).where(users.c.id == user_id).values(updated_at=now))
+
+    async def count_live_admins(self) -> int:
+        count = await self.conn.scalar(
+            select(func.count())
+            .select_from(user_roles.join(users, users.c.id == user_roles.c.user_id))
+            .where(user_roles.c.role == "admin", users.c.deleted_at.is_(None))
+        )
+        return int(count or 0)
+
+    async def soft_delete(self, user_id: int, now: datetime) -> bool:
+        result = await self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.deleted_at.is_(None))
+            .values(deleted_at=now, updated_at=now)
+        )
+        return result.rowcount == 1
+
+    async def credentials_by_email(self, email: str) -> tuple[int, str, str] | None:
+        """(id, email, password hash) of the live user with this email, any letter case."""
+        row = (
+            await self.conn.execute(
+                select(users.c.id, users.c.email, users.c.password_hash).where(
+                    func.lower(users.c.email) == email.lower(), users.c.deleted_at.is_(None)
+                )
+            )
+        ).first()
+        return (row.id, row.email, row.password_hash) if row else None
+
+    async def password_hash(self, user_id: int) -> str | None:
+        return await self.conn.scalar(
+            select(users.c.password_hash).where(users.c.id == user_id, users.c.deleted_at.is_(None))
+        )
+
+    async def set_password_hash(self, user_id: int, password_hash: str, now: datetime) -> None:
+        await self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(password_hash=password_hash, updated_at=now)
+        )
+
+
+def _sort_column(field: SortField[UserSortKey]) -> ColumnElement[Any]:
+    match field.key:
+        case UserSortKey.CREATED_AT:
+            column: ColumnElement[Any] = users.c.created_at
+        case UserSortKey.LAST_NAME:
+            column = func.lower(profiles.c.last_name)
+        case UserSortKey.EMAIL:
+            column = func.lower(users.c.email)
+    return column.desc() if field.descending else column.asc()

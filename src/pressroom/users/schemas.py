@@ -1,0 +1,136 @@
+"""Request bodies (validated the same way by REST and GraphQL) and response shapes of users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_validator
+
+from pressroom.auth.permissions import Role
+from pressroom.kit.clock import rfc3339
+from pressroom.kit.validation import FREE_TEXT, SINGLE_LINE, InputModel
+from pressroom.users.models import Profile, UserView
+
+MAX_URL_CHARS = 2048
+MAX_BIO_CHARS = 2000
+MAX_PASSWORD_INPUT_CHARS = 1024
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), SINGLE_LINE]
+Bio = Annotated[str, StringConstraints(max_length=MAX_BIO_CHARS), FREE_TEXT]
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value) > MAX_URL_CHARS:
+        raise ValueError(f"must be at most {MAX_URL_CHARS} characters")
+    if not value.startswith(("https://", "http://")) or any(c.isspace() for c in value):
+        raise ValueError("must be an http or https URL")
+    return value
+
+
+class ProfileInput(InputModel):
+    nullable = frozenset({"avatar_url", "bio"})
+
+    first_name: Name
+    last_name: Name
+    avatar_url: str | None = None
+    bio: Bio | None = None
+
+    _check_url = field_validator("avatar_url")(_http_url)
+
+
+class ProfileChanges(InputModel):
+    nullable = frozenset({"avatar_url", "bio"})
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    avatar_url: str | None = None
+    bio: Bio | None = None
+
+    _check_url = field_validator("avatar_url")(_http_url)
+
+
+class SettingsChanges(InputModel):
+    email_notifications: bool | None = None
+
+
+class CreateUserRequest(InputModel):
+    email: EmailStr = Field(max_length=320)
+    # Checked against the password policy by the service, exactly as sent.
+    password: str = Field(max_length=MAX_PASSWORD_INPUT_CHARS)
+    profile: ProfileInput
+
+
+class UpdateUserRequest(InputModel):
+    profile: ProfileChanges | None = None
+    settings: SettingsChanges | None = None
+    roles: list[Role] | None = Field(default=None, min_length=1, max_length=len(Role))
+
+    @field_validator("roles")
+    @classmethod
+    def _distinct(cls, roles: list[Role] | None) -> list[Role] | None:
+        if roles is not None and len(set(roles)) != len(roles):
+            raise ValueError("roles must not repeat")
+        return roles
+
+
+class ChangePasswordRequest(InputModel):
+    current_password: str = Field(max_length=MAX_PASSWORD_INPUT_CHARS)
+    new_password: str = Field(max_length=MAX_PASSWORD_INPUT_CHARS)
+
+
+# Response shapes: documented in OpenAPI; endpoints render the dicts below directly.
+
+
+class ProfileOut(BaseModel):
+    firstName: str  # noqa: N815
+    lastName: str  # noqa: N815
+    avatarUrl: str | None  # noqa: N815
+    bio: str | None
+
+
+class SettingsOut(BaseModel):
+    emailNotifications: bool  # noqa: N815
+
+
+class UserOut(BaseModel):
+    """Full view for the user themself and users:manage holders; others: id, profile, createdAt."""
+
+    id: int
+    email: str | None = None
+    emailVerified: bool | None = None  # noqa: N815
+    roles: list[str] | None = None
+    profile: ProfileOut
+    settings: SettingsOut | None = None
+    createdAt: datetime  # noqa: N815
+    updatedAt: datetime | None = None  # noqa: N815
+
+
+def profile_json(profile: Profile) -> dict[str, Any]:
+    return {
+        "firstName": profile.first_name,
+        "lastName": profile.last_name,
+        "avatarUrl": profile.avatar_url,
+        "bio": profile.bio,
+    }
+
+
+def user_json(view: UserView) -> dict[str, Any]:
+    user = view.user
+    if not view.full:
+        return {
+            "id": user.id,
+            "profile": profile_json(user.profile),
+            "createdAt": rfc3339(user.created_at),
+        }
+    return {
+        "id": user.id,
+        "email": user.email,
+        "emailVerified": user.email_verified,
+        "roles": list(user.roles),
+        "profile": profile_json(user.profile),
+        "settings": {"emailNotifications": user.email_notifications},
+        "createdAt": rfc3339(user.created_at),
+        "updatedAt": rfc3339(user.updated_at),
+    }

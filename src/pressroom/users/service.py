@@ -1,0 +1,176 @@
+"""Rules about users: sign-up, who sees what of a user, who may change or delete whom."""
+
+from __future__ import annotations
+
+from sqlalchemy import exc as sa_exc
+
+from pressroom.auth.actor import Actor
+from pressroom.auth.permissions import Permission, Role
+from pressroom.auth.repository import SessionRepository
+from pressroom.config import Settings
+from pressroom.db.engine import Database
+from pressroom.kit.clock import utcnow
+from pressroom.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from pressroom.kit.observability import Metrics, get_logger
+from pressroom.kit.pagination import Page, PageRequest
+from pressroom.kit.passwords import PasswordHasher, password_problems
+from pressroom.kit.sorting import parse_sort
+from pressroom.users.models import Profile, UserRecord, UserView
+from pressroom.users.repository import UserRepository
+from pressroom.users.schemas import CreateUserRequest, UpdateUserRequest
+from pressroom.users.sorting import DEFAULT_USER_SORT, UserSortKey
+
+log = get_logger("pressroom.security")
+EMAIL_TAKEN = "An account with this email already exists"
+
+
+class UserService:
+    def __init__(
+        self, db: Database, hasher: PasswordHasher, settings: Settings, metrics: Metrics
+    ) -> None:
+        self.db = db
+        self.hasher = hasher
+        self.settings = settings
+        self.metrics = metrics
+
+    def check_new_password(self, password: str, field: str = "password") -> None:
+        problems = password_problems(password, self.settings.password_policy)
+        if problems:
+            raise ValidationFailed(details={field: problems})
+
+    async def sign_up(
+        self, data: CreateUserRequest, roles: tuple[Role, ...] = (Role.USER,)
+    ) -> UserView:
+        """Anyone may sign up as a user; other roles come only from the CLI (it passes `roles`)."""
+        self.check_new_password(data.password)
+        async with self.db.read() as conn:
+            if await UserRepository(conn).email_taken(data.email):
+                raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]})
+        password_hash = await self.hasher.hash(data.password)
+        profile = Profile(
+            data.profile.first_name,
+            data.profile.last_name,
+            data.profile.avatar_url,
+            data.profile.bio,
+        )
+        try:
+            async with self.db.write() as conn:
+                repo = UserRepository(conn)
+                if await repo.email_taken(data.email):
+                    raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]})
+                user_id = await repo.create(
+                    email=data.email,
+                    password_hash=password_hash,
+                    profile=profile,
+                    roles=[r.value for r in roles],
+                    now=utcnow(),
+                )
+                user = await repo.get(user_id)
+        except sa_exc.IntegrityError:
+            # Two sign-ups with one email raced past the check; the unique index decided.
+            raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]}) from None
+        assert user is not None
+        self.metrics.count("sign_up")
+        log.info("user_signed_up", target_user_id=user.id)
+        return UserView(user, full=True)
+
+    async def get(self, actor: Actor, user_id: int) -> UserView:
+        actor.require_user_id()
+        async with self.db.read() as conn:
+            user = await UserRepository(conn).get(user_id)
+        if user is None:
+            raise NotFound("User not found")
+        return self._view(actor, user)
+
+    async def current(self, actor: Actor) -> UserView:
+        return await self.get(actor, actor.require_user_id())
+
+    async def list_users(
+        self,
+        actor: Actor,
+        page: PageRequest,
+        *,
+        sort: str | None = None,
+        search: str | None = None,
+        role: str | None = None,
+    ) -> Page[UserView]:
+        actor.require_user_id()
+        manager = actor.can(Permission.USERS_MANAGE)
+        fields = parse_sort(sort, UserSortKey, DEFAULT_USER_SORT)
+        if not manager and any(f.key is UserSortKey.EMAIL for f in fields):
+            raise Forbidden("Sorting by email requires the users:manage permission")
+        if role is not None:
+            if not manager:
+                raise Forbidden("Filtering by role requires the users:manage permission")
+            if role not in {r.value for r in Role}:
+                raise ValidationFailed.on("role", f"unknown role {role!r}")
+        async with self.db.read() as conn:
+            users, total = await UserRepository(conn).page(
+                page=page,
+                sort=fields,
+                search=search.strip() if search else None,
+                search_email=manager,
+                role=role,
+            )
+        return Page([self._view(actor, u) for u in users], page, total)
+
+    async def update(self, actor: Actor, user_id: int, changes: UpdateUserRequest) -> UserView:
+        actor.require_user_id()
+        given = changes.given()
+        async with self.db.write() as conn:
+            repo = UserRepository(conn)
+            target = await repo.get(user_id)
+            if target is None:
+                raise NotFound("User not found")
+            manager = actor.can(Permission.USERS_MANAGE)
+            if not (manager or actor.is_user(user_id)):
+                raise Forbidden("You may only change your own account")
+            if "roles" in given and not manager:
+                raise Forbidden("Changing roles requires the users:manage permission")
+            now = utcnow()
+            if "profile" in given and changes.profile is not None:
+                profile_values = changes.profile.model_dump(exclude_unset=True)
+                if profile_values:
+                    await repo.update_profile(user_id, profile_values, now)
+            if "settings" in given and changes.settings is not None:
+                settings_values = changes.settings.model_dump(exclude_unset=True)
+                if settings_values:
+                    await repo.update_settings(user_id, settings_values)
+            if "roles" in given and changes.roles is not None:
+                new_roles = sorted({r.value for r in changes.roles})
+                await self._guard_last_admin(repo, target, keeps_admin=Role.ADMIN in new_roles)
+                await repo.set_roles(user_id, new_roles)
+                log.info(
+                    "roles_changed",
+                    target_user_id=user_id,
+                    old_roles=list(target.roles),
+                    new_roles=new_roles,
+                )
+            await repo.touch(user_id, now)
+            updated = await repo.get(user_id)
+        assert updated is not None
+        return self._view(actor, updated)
+
+    async def delete(self, actor: Actor, user_id: int) -> None:
+        actor.require_user_id()
+        async with self.db.write() as conn:
+            repo = UserRepository(conn)
+            target = await repo.get(user_id)
+            if target is None:
+                raise NotFound("User not found")
+            if not (actor.can(Permission.USERS_MANAGE) or actor.is_user(user_id)):
+                raise Forbidden("You may only delete your own account")
+            await self._guard_last_admin(repo, target, keeps_admin=False)
+            now = utcnow()
+            await repo.soft_delete(user_id, now)
+            await SessionRepository(conn).revoke_all(user_id, now, reason="account_deleted")
+        log.info("user_deleted", target_user_id=user_id)
+
+    async def _guard_last_admin(
+        self, repo: UserRepository, target: UserRecord, *, keeps_admin: bool
+    ) -> None:
+        if Role.ADMIN in target.roles and not keeps_admin and await repo.count_live_admins() <= 1:
+            raise Conflict("This is the last admin; make another admin first")
+
+    def _view(self, actor: Actor, user: UserRecord) -> UserView:
+        return UserView(user, full=actor.is_user(user.id) or actor.can(Permission.USERS_MANAGE))
