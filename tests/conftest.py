@@ -121,7 +121,7 @@ async def empty_tables(services: Services) -> None:
     async with services.db.write() as conn:
         if services.db.is_sqlite:
             for table in TABLES:
-                await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+                await conn.execute(text(f"DELETE FROM {table}"))
         else:
             await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
 
@@ -293,5 +293,6 @@ def assert_error(reply: httpx.Response, status: int, code: str) -> dict[str, Any
     body = reply.json()
     assert set(body) == {"error"}, body
     assert body["error"]["code"] == code, body
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
     return dict(body["error"])
