@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from pressroom.auth.dependencies import ActorDep, ServicesDep
+from pressroom.auth.dependencies import ActorDep, ServicesDep, SignedInActor
 from pressroom.kit.openapi import errors
 from pressroom.kit.pagination import PageParams
 from pressroom.kit.responses import JsonResponse
@@ -36,7 +36,9 @@ async def list_posts(
 
 
 @router.post("/posts", status_code=201, response_model=PostOut, responses=errors(401, 403, 422))
-async def create_post(body: CreatePostRequest, actor: ActorDep, services: ServicesDep) -> Response:
+async def create_post(
+    body: CreatePostRequest, actor: SignedInActor, services: ServicesDep
+) -> Response:
     post = await services.posts.create(actor, body)
     return JsonResponse(
         post_json(post), status_code=201, headers={"Location": f"/api/v1/posts/{post.id}"}
@@ -50,13 +52,13 @@ async def get_post(post_id: int, actor: ActorDep, services: ServicesDep) -> Resp
 
 @router.patch("/posts/{post_id}", response_model=PostOut, responses=errors(401, 403, 404, 422))
 async def update_post(
-    post_id: int, body: UpdatePostRequest, actor: ActorDep, services: ServicesDep
+    post_id: int, body: UpdatePostRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
     return JsonResponse(post_json(await services.posts.update(actor, post_id, body)))
 
 
 @router.delete("/posts/{post_id}", status_code=204, responses=errors(401, 403, 404))
-async def delete_post(post_id: int, actor: ActorDep, services: ServicesDep) -> Response:
+async def delete_post(post_id: int, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.posts.delete(actor, post_id)
     return Response(status_code=204)
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from pressroom.auth.dependencies import ActorDep, ServicesDep
+from pressroom.auth.dependencies import ActorDep, ServicesDep, SignedInActor
 from pressroom.kit.openapi import errors
 from pressroom.kit.pagination import PageParams
 from pressroom.kit.responses import JsonResponse
@@ -44,12 +44,12 @@ async def list_tag_posts(
 
 @router.patch("/{slug}", response_model=TagOut, responses=errors(401, 403, 404, 409))
 async def update_tag(
-    slug: Slug, body: UpdateTagRequest, actor: ActorDep, services: ServicesDep
+    slug: Slug, body: UpdateTagRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
     return JsonResponse(tag_json(await services.tags.update(actor, slug, body)))
 
 
 @router.delete("/{slug}", status_code=204, responses=errors(401, 403, 404))
-async def delete_tag(slug: Slug, actor: ActorDep, services: ServicesDep) -> Response:
+async def delete_tag(slug: Slug, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.tags.delete(actor, slug)
     return Response(status_code=204)
