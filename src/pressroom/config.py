@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
+from limits import parse as parse_rate_limit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     pressroom_env: Environment = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    # Every Redis key this deployment writes starts with it: several deployments may share one.
+    redis_key_prefix: str = "pressroom"
+    redis_timeout_seconds: float = 1.0
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -56,17 +60,47 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = 1024 * 1024
     rate_limits_enabled: bool = True
+    # `limits` notation: "600/minute", "10 per 15 minutes".
+    rate_limit_per_address: str = "600/minute"
+    rate_limit_per_user: str = "1200/minute"
+    rate_limit_login_per_address: str = "30/minute"
+    rate_limit_failed_logins_per_account: str = "10 per 15 minutes"
+    rate_limit_sign_up_per_address: str = "30/hour"
+    rate_limit_refresh_per_address: str = "60/minute"
     cors_allow_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     docs_enabled: bool | None = None
     graphql_introspection: bool | None = None
     database_pool_size: int = 10
     database_timeout_seconds: float = 5.0
+    # A query still unanswered after this long fails (503), so a stuck database cannot hang us.
+    database_command_timeout_seconds: float = 15.0
     log_level: str = "INFO"
 
     @field_validator("jwt_previous_secrets", "trusted_proxies", "cors_allow_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         return _comma_list(value)
+
+    @field_validator(
+        "rate_limit_per_address",
+        "rate_limit_per_user",
+        "rate_limit_login_per_address",
+        "rate_limit_failed_logins_per_account",
+        "rate_limit_sign_up_per_address",
+        "rate_limit_refresh_per_address",
+    )
+    @classmethod
+    def _rate_limit_notation(cls, value: str) -> str:
+        parse_rate_limit(value)  # raises ValueError with the notation it expected
+        return value
+
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _explicit_origins(cls, value: list[str]) -> list[str]:
+        # A wildcard would let any site read replies; with cookies Starlette even reflects it.
+        if "*" in value:
+            raise ValueError("list each allowed origin; '*' is refused")
+        return value
 
     @property
     def is_production(self) -> bool:
