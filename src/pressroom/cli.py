@@ -1,4 +1,7 @@
-"""`pressroom`: serve · migrate · users create · seed-demo · openapi."""
+"""`pressroom`: serve · migrate · users create · seed-demo · openapi.
+
+Commands report as JSON log lines on stdout, like the server; only `openapi` prints a document.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,26 @@ import os
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from pressroom.auth.permissions import Role
 from pressroom.config import Settings
+from pressroom.kit.observability import configure_logging, get_logger
 
 app = typer.Typer(help="Pressroom: users, sign-in, roles, posts and tags.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage accounts from the server's own shell.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+log = get_logger("pressroom.cli")
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, or exit 2 with a log line naming what is wrong."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = [f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()]
+        log.error("configuration_invalid", problems=problems)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -28,11 +44,11 @@ def serve(
 
     from pressroom.app import ConfigurationError, create_app
 
-    settings = Settings()
+    settings = load_settings()
     try:
         create_app(settings)  # fail here, in the parent, with a readable reason
     except ConfigurationError as error:
-        typer.echo(str(error), err=True)
+        log.error("startup_refused", reason=str(error))
         raise typer.Exit(2) from None
     uvicorn.run(
         "pressroom.app:create_app",
@@ -43,6 +59,9 @@ def serve(
         proxy_headers=False,
         server_header=False,
         access_log=False,
+        # Our JSON logging (set up by create_app) covers uvicorn's loggers too.
+        log_config=None,
+        # On SIGTERM: stop accepting, let in-flight requests finish, then exit.
         timeout_graceful_shutdown=20,
     )
 
@@ -52,9 +71,9 @@ def migrate() -> None:
     """Create or upgrade the database schema to the latest revision."""
     from pressroom.db.migrate import migrate as run_migrations
 
-    settings = Settings()
+    settings = load_settings()
     run_migrations(settings.database_url)
-    typer.echo("database is up to date")
+    log.info("database_migrated")
 
 
 @users_app.command("create")
@@ -71,7 +90,7 @@ def create_user(
     from pressroom.users.schemas import CreateUserRequest
 
     async def run() -> int:
-        services = Services.build(Settings())
+        services = Services.build(load_settings())
         try:
             data = CreateUserRequest.model_validate(
                 {
@@ -92,12 +111,12 @@ def create_user(
     try:
         user_id = asyncio.run(run())
     except AppError as error:
-        typer.echo(f"{error.message}: {json.dumps(error.details)}", err=True)
+        log.error("user_not_created", reason=error.message, details=error.details)
         raise typer.Exit(1) from None
     except ValueError as error:
-        typer.echo(str(error), err=True)
+        log.error("user_not_created", reason=str(error))
         raise typer.Exit(1) from None
-    typer.echo(f"created user {user_id} ({email}) with role {role.value}")
+    log.info("user_created", target_user_id=user_id, role=role.value)
 
 
 @app.command("seed-demo")
@@ -107,10 +126,11 @@ def seed_demo(
     tags: Annotated[int, typer.Option(min=1)] = 50,
 ) -> None:
     """Fill the database with demo data (the data set the benchmarks use)."""
-    from pressroom.demo import DEMO_PASSWORD, seed
+    from pressroom.demo import seed
 
-    asyncio.run(seed(Settings(), users=users, posts=posts, tags=tags))
-    typer.echo(f"seeded {users} users (password {DEMO_PASSWORD!r}), {posts} posts, {tags} tags")
+    asyncio.run(seed(load_settings(), users=users, posts=posts, tags=tags))
+    # The demo accounts' password is pressroom.demo.DEMO_PASSWORD; no password goes in a log.
+    log.info("demo_seeded", users=users, posts=posts, tags=tags)
 
 
 @app.command()
@@ -118,9 +138,10 @@ def openapi() -> None:
     """Print the OpenAPI document."""
     from pressroom.app import create_app
 
-    typer.echo(json.dumps(create_app(Settings()).openapi(), indent=2))
+    typer.echo(json.dumps(create_app(load_settings()).openapi(), indent=2))
 
 
 def main() -> None:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
     app()

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from pressroom.auth.dependencies import ServicesDep
 from pressroom.kit.errors import ServiceUnavailable
 from pressroom.kit.responses import JsonResponse
+from pressroom.kit.shared_state import REDIS_FAILURES
 
 router = APIRouter(tags=["operations"])
 
@@ -20,12 +21,20 @@ async def healthz() -> Response:
 
 @router.get("/readyz")
 async def readyz(services: ServicesDep) -> Response:
+    """Ready when the database, and Redis when configured, answer."""
     try:
         async with services.db.read() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception as error:
         raise ServiceUnavailable("The database is unreachable") from error
-    return JsonResponse({"status": "ok", "checks": {"database": "ok"}})
+    checks = {"database": "ok"}
+    if services.shared.uses_redis:
+        try:
+            await services.shared.ping()
+        except REDIS_FAILURES as error:
+            raise ServiceUnavailable("Redis is unreachable") from error
+        checks["redis"] = "ok"
+    return JsonResponse({"status": "ok", "checks": checks})
 
 
 @router.get("/metrics")

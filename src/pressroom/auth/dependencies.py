@@ -53,8 +53,12 @@ async def get_signed_in_actor(actor: Annotated[Actor, Depends(get_actor)]) -> Ac
 
 
 def client_info(request: Request) -> ClientInfo:
-    ip = request.client.host if request.client else None
-    return ClientInfo(ip=ip, user_agent=request.headers.get("user-agent"))
+    """The caller's address (through `TRUSTED_PROXIES` only) and user agent."""
+    services = get_services(request)
+    return ClientInfo(
+        ip=services.proxies.client_of(request.scope),
+        user_agent=request.headers.get("user-agent"),
+    )
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -140,6 +140,21 @@ class SessionRepository:
             )
         )
         return found is not None
+
+    async def signed_in_from(self, email: str, ip: str) -> bool:
+        """Whether the live account with this email was ever signed in to from this address."""
+        return bool(
+            await self.conn.scalar(
+                select(
+                    exists().where(
+                        sessions.c.user_id == users.c.id,
+                        sessions.c.ip == ip,
+                        func.lower(users.c.email) == email.lower(),
+                        users.c.deleted_at.is_(None),
+                    )
+                )
+            )
+        )
 
     async def revoke(self, session_id: int, now: datetime, reason: str) -> bool:
         result = await self.conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
@@ -9,18 +10,24 @@ from enum import Enum
 from pressroom.auth.actor import Actor
 from pressroom.auth.models import SessionRecord, TokenPair
 from pressroom.auth.repository import SessionRepository
+from pressroom.auth.revocations import RevokedSessions
 from pressroom.config import Settings
 from pressroom.db.engine import Database
 from pressroom.kit.clock import utcnow
 from pressroom.kit.errors import AuthenticationFailed, NotFound, ValidationFailed
 from pressroom.kit.observability import Metrics, get_logger
 from pressroom.kit.passwords import PasswordHasher, password_problems
+from pressroom.kit.ratelimit import RateLimits
 from pressroom.kit.tokens import AccessTokens, new_refresh_token, refresh_token_digest
 from pressroom.users.repository import UserRepository
 
 log = get_logger("pressroom.security")
 INVALID_CREDENTIALS = "Invalid email or password"
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"
+TOO_MANY_LOGINS = "Too many sign-in attempts from this address; retry later"
+TOO_MANY_FAILED_LOGINS = "Too many failed sign-ins for this account; retry later"
+TOO_MANY_REFRESHES = "Too many token refreshes from this address; retry later"
+UNKNOWN_ADDRESS = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,10 @@ class ClientInfo:
 
     ip: str | None = None
     user_agent: str | None = None
+
+    @property
+    def address(self) -> str:
+        return self.ip or UNKNOWN_ADDRESS
 
 
 class _Refresh(Enum):
@@ -46,16 +57,22 @@ class AuthService:
         tokens: AccessTokens,
         settings: Settings,
         metrics: Metrics,
+        limits: RateLimits,
+        revoked: RevokedSessions,
     ) -> None:
         self.db = db
         self.hasher = hasher
         self.tokens = tokens
         self.settings = settings
         self.metrics = metrics
+        self.limits = limits
+        self.revoked = revoked
 
     async def authenticate(self, access_token: str) -> Actor:
         """The actor behind a bearer token; refused as soon as its session has ended."""
         claims = self.tokens.verify(access_token)
+        if await self.revoked.contains(claims.session_id):
+            raise AuthenticationFailed("Session has ended; sign in again")
         async with self.db.read() as conn:
             principal = await SessionRepository(conn).principal(claims.session_id, utcnow())
         if principal is None or not principal.live or principal.user_id != claims.user_id:
@@ -63,16 +80,40 @@ class AuthService:
         return Actor.signed_in(claims.user_id, claims.session_id, principal.email, principal.roles)
 
     async def login(self, email: str, password: str, client: ClientInfo) -> TokenPair:
+        """Sign in, throttled per address and per account (SPEC §4, §6).
+
+        Each attempt reserves one failure of the account's allowance before the password is
+        checked, so concurrent guesses cannot overrun it; a success gives it back. An address
+        that has signed in to the account before draws on an allowance of its own, so a
+        stranger's failures cannot lock the owner out.
+        """
+        policies = self.limits.policies
+        await self.limits.hit(policies.login_per_address, client.address, message=TOO_MANY_LOGINS)
+        known_address = False
         async with self.db.read() as conn:
             credentials = await UserRepository(conn).credentials_by_email(email)
+            if self.limits.enabled and client.ip is not None:
+                known_address = await SessionRepository(conn).signed_in_from(email, client.ip)
+        # Unknown emails have an allowance too, so a 429 does not tell which accounts exist.
+        failures = (
+            (_account_key(email), client.address) if known_address else (_account_key(email),)
+        )
+        await self.limits.hit(
+            policies.failed_logins_per_account, *failures, message=TOO_MANY_FAILED_LOGINS
+        )
         # Unknown emails verify against a dummy hash: the same work, the same answer.
         matches, upgraded_hash = await self.hasher.verify(
             password, credentials[2] if credentials else None
         )
         if credentials is None or not matches:
             self.metrics.count("login_failed")
-            log.info("login_failed", known_account=None)
+            log.info(
+                "login_failed",
+                target_user_id=credentials[0] if credentials else None,
+                client_ip=client.ip,
+            )
             raise AuthenticationFailed(INVALID_CREDENTIALS)
+        await self.limits.refund(policies.failed_logins_per_account, *failures)
         user_id, stored_email, _ = credentials
         refresh_token = new_refresh_token()
         now = utcnow()
@@ -91,10 +132,15 @@ class AuthService:
             principal = await sessions.principal(session_id, now)
         assert principal is not None
         self.metrics.count("login")
-        log.info("login_succeeded", target_user_id=user_id, session_id=session_id)
+        log.info(
+            "login_succeeded", target_user_id=user_id, session_id=session_id, client_ip=client.ip
+        )
         return self._pair(user_id, session_id, stored_email, principal.roles, refresh_token)
 
     async def refresh(self, refresh_token: str, client: ClientInfo) -> TokenPair:
+        await self.limits.hit(
+            self.limits.policies.refresh_per_address, client.address, message=TOO_MANY_REFRESHES
+        )
         digest = refresh_token_digest(refresh_token)
         new_token = new_refresh_token()
         grace = timedelta(seconds=self.settings.refresh_reuse_grace_seconds)
@@ -136,6 +182,7 @@ class AuthService:
             )
         if outcome is _Refresh.REUSED:
             assert presented is not None
+            await self.revoked.add([presented.session_id])
             self.metrics.count("refresh_reuse_detected")
             log.warning(
                 "refresh_reuse_detected",
@@ -152,12 +199,14 @@ class AuthService:
             if presented is None or not presented.session_live:
                 raise AuthenticationFailed(INVALID_REFRESH_TOKEN)
             await sessions.revoke(presented.session_id, utcnow(), reason="logout")
+        await self.revoked.add([presented.session_id])
         log.info("logout", target_user_id=presented.user_id, session_id=presented.session_id)
 
     async def logout_all(self, actor: Actor) -> None:
         user_id = actor.require_user_id()
         async with self.db.write() as conn:
             ended = await SessionRepository(conn).revoke_all(user_id, utcnow(), reason="logout_all")
+        await self.revoked.add(ended)
         log.info("logout_all", target_user_id=user_id, sessions_ended=len(ended))
 
     async def sessions(self, actor: Actor) -> list[SessionRecord]:
@@ -174,6 +223,7 @@ class AuthService:
             if await sessions.owner_of_live(session_id, now) != user_id:
                 raise NotFound("Session not found")
             await sessions.revoke(session_id, now, reason="revoked_by_user")
+        await self.revoked.add([session_id])
         log.info("session_revoked", target_user_id=user_id, session_id=session_id)
 
     async def change_password(self, actor: Actor, current: str, new: str) -> None:
@@ -195,7 +245,15 @@ class AuthService:
             ended = await SessionRepository(conn).revoke_all(
                 user_id, now, reason="password_changed", keep_session_id=actor.session_id
             )
+        await self.revoked.add(ended)
         log.info("password_changed", target_user_id=user_id, sessions_ended=len(ended))
+
+    def user_of_token(self, access_token: str) -> int | None:
+        """The user a token names, by its signature alone (for per-user rate limits)."""
+        try:
+            return self.tokens.verify(access_token).user_id
+        except AuthenticationFailed:
+            return None
 
     def _pair(
         self,
@@ -209,3 +267,8 @@ class AuthService:
             user_id=user_id, session_id=session_id, email=email, roles=list(roles)
         )
         return TokenPair(access, refresh_token, self.tokens.ttl_seconds)
+
+
+def _account_key(email: str) -> str:
+    """Throttle counters name accounts by a digest, so no email sits in Redis."""
+    return hashlib.sha256(email.lower().encode()).hexdigest()[:32]

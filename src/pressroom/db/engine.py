@@ -33,21 +33,31 @@ def async_url(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        timeout_seconds: float = 5.0,
+        command_timeout_seconds: float = 30.0,
+    ) -> None:
         self.url = async_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
-        self.engine = self._create_engine(pool_size, timeout_seconds)
+        self.engine = self._create_engine(pool_size, timeout_seconds, command_timeout_seconds)
         # SQLite has one writer at a time; queueing writers here, not in SQLite's busy loop,
         # keeps "database is locked" away under many concurrent writers in one process.
         self._write_lock = asyncio.Lock()
 
-    def _create_engine(self, pool_size: int, timeout_seconds: float) -> AsyncEngine:
+    def _create_engine(
+        self, pool_size: int, timeout_seconds: float, command_timeout_seconds: float
+    ) -> AsyncEngine:
         if self.is_sqlite:
             engine = create_async_engine(
                 self.url,
                 pool_size=pool_size,
                 max_overflow=0,
                 pool_timeout=timeout_seconds * 6,
+                hide_parameters=True,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             )
             _configure_sqlite(engine)
@@ -58,7 +68,10 @@ class Database:
             max_overflow=pool_size,
             pool_timeout=timeout_seconds,
             pool_pre_ping=False,
-            connect_args={"timeout": timeout_seconds, "command_timeout": 30},
+            # Error messages must never carry bound values: emails, password hashes, tokens.
+            hide_parameters=True,
+            # Bounded waits everywhere: for a pooled connection, a new one, and each query.
+            connect_args={"timeout": timeout_seconds, "command_timeout": command_timeout_seconds},
         )
 
     @asynccontextmanager

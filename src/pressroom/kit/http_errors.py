@@ -17,6 +17,7 @@ from pressroom.kit.errors import (
     ValidationFailed,
     code_for_status,
 )
+from pressroom.kit.observability import record_refusal
 from pressroom.kit.responses import JsonResponse, error_body, error_response
 
 _FRAMEWORK_MESSAGES = {
@@ -54,6 +55,7 @@ def validation_details(errors: list[dict[str, Any]] | Any) -> dict[str, list[str
 
 async def _app_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
+    record_refusal(exc)
     return error_response(exc)
 
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from contextvars import ContextVar
 from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
+
+from pressroom.kit.errors import AppError, Forbidden
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)
@@ -53,15 +59,40 @@ def _redact_secrets(
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """JSON lines on stdout; control characters in values are escaped by the JSON encoder."""
-    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
+    """JSON lines on stdout, ours and every library's (uvicorn, alembic, SQLAlchemy).
+
+    Values are JSON-encoded, so a newline or other control character in an input is written
+    as an escape and cannot start a forged line.
+    """
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        _add_request_context,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact_secrets,
+    ]
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic"):
+        library_logger = logging.getLogger(name)
+        library_logger.handlers = []
+        library_logger.propagate = True
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            _add_request_context,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redact_secrets,
+            *shared,
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
         ],
@@ -75,6 +106,15 @@ def configure_logging(level: str = "INFO") -> None:
 
 def get_logger(name: str) -> Any:
     return structlog.get_logger(name)
+
+
+_security_log = get_logger("pressroom.security")
+
+
+def record_refusal(error: AppError) -> None:
+    """The security event for a refused action (403); every front door calls it."""
+    if isinstance(error, Forbidden):
+        _security_log.warning("forbidden", reason=error.message)
 
 
 class Metrics:
@@ -104,3 +144,24 @@ class Metrics:
 
     def count(self, event: str) -> None:
         self.events.labels(event=event).inc()
+
+    def watch_pool(self, engine: AsyncEngine) -> None:
+        """Database pool gauges, read from the pool at each scrape."""
+        self.registry.register(_PoolCollector(engine))
+
+
+class _PoolCollector(Collector):
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        pool = self.engine.sync_engine.pool
+        if not isinstance(pool, QueuePool):
+            return
+        for name, documentation, value in (
+            ("size", "Connections the pool keeps open", pool.size()),
+            ("checked_out", "Connections in use by requests", pool.checkedout()),
+            ("checked_in", "Idle connections in the pool", pool.checkedin()),
+            ("overflow", "Connections opened beyond the pool size", max(0, pool.overflow())),
+        ):
+            yield GaugeMetricFamily(f"pressroom_db_pool_{name}", documentation, value=value)

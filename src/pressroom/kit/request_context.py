@@ -12,6 +12,7 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pressroom.kit.client_address import TrustedProxies
 from pressroom.kit.observability import Metrics, get_logger, request_id_var, user_id_var
 from pressroom.kit.responses import JsonResponse, error_body
 
@@ -21,15 +22,27 @@ log = get_logger("pressroom.request")
 
 
 def route_template(scope: Scope) -> str:
+    """The full template of the matched route (`/api/v1/posts/{post_id}`), for labels and logs.
+
+    FastAPI ≥ 0.160 keeps included routers nested, so the matched route's own `path` lacks
+    the prefixes; the effective route context it records carries the full template.
+    """
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    path = getattr(context, "path_format", None)
+    if isinstance(path, str):
+        return path
     route = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else "<unmatched>"
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, proxies: TrustedProxies | None = None
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.proxies = proxies or TrustedProxies(())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,6 +85,7 @@ class RequestContextMiddleware:
                 route=route,
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
+                client_ip=self.proxies.client_of(scope),
             )
             user_id_var.reset(user_token)
             request_id_var.reset(request_token)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from pressroom.auth.dependencies import ServicesDep, SignedInActor
+from pressroom.auth.dependencies import ClientDep, ServicesDep, SignedInActor
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.schemas import SessionList, session_json
 from pressroom.kit.openapi import errors
@@ -25,8 +25,8 @@ SEARCH_MAX_CHARS = 100
 
 
 @router.post("", status_code=201, response_model=UserOut, responses=errors(409))
-async def sign_up(body: CreateUserRequest, services: ServicesDep) -> Response:
-    view = await services.users.sign_up(body)
+async def sign_up(body: CreateUserRequest, services: ServicesDep, client: ClientDep) -> Response:
+    view = await services.users.sign_up(body, client=client)
     return JsonResponse(
         user_json(view),
         status_code=201,

@@ -7,6 +7,8 @@ from sqlalchemy import exc as sa_exc
 from pressroom.auth.actor import Actor
 from pressroom.auth.permissions import Permission, Role
 from pressroom.auth.repository import SessionRepository
+from pressroom.auth.revocations import RevokedSessions
+from pressroom.auth.service import ClientInfo
 from pressroom.config import Settings
 from pressroom.db.engine import Database
 from pressroom.kit.clock import utcnow
@@ -14,6 +16,7 @@ from pressroom.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pressroom.kit.observability import Metrics, get_logger
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.passwords import PasswordHasher, password_problems
+from pressroom.kit.ratelimit import RateLimits
 from pressroom.kit.sorting import parse_sort
 from pressroom.users.models import Profile, UserRecord, UserView
 from pressroom.users.repository import UserRepository
@@ -22,16 +25,25 @@ from pressroom.users.sorting import DEFAULT_USER_SORT, UserSortKey
 
 log = get_logger("pressroom.security")
 EMAIL_TAKEN = "An account with this email already exists"
+TOO_MANY_SIGN_UPS = "Too many sign-ups from this address; retry later"
 
 
 class UserService:
     def __init__(
-        self, db: Database, hasher: PasswordHasher, settings: Settings, metrics: Metrics
+        self,
+        db: Database,
+        hasher: PasswordHasher,
+        settings: Settings,
+        metrics: Metrics,
+        limits: RateLimits,
+        revoked: RevokedSessions,
     ) -> None:
         self.db = db
         self.hasher = hasher
         self.settings = settings
         self.metrics = metrics
+        self.limits = limits
+        self.revoked = revoked
 
     def check_new_password(self, password: str, field: str = "password") -> None:
         problems = password_problems(password, self.settings.password_policy)
@@ -39,9 +51,20 @@ class UserService:
             raise ValidationFailed(details={field: problems})
 
     async def sign_up(
-        self, data: CreateUserRequest, roles: tuple[Role, ...] = (Role.USER,)
+        self,
+        data: CreateUserRequest,
+        roles: tuple[Role, ...] = (Role.USER,),
+        client: ClientInfo | None = None,
     ) -> UserView:
-        """Anyone may sign up as a user; other roles come only from the CLI (it passes `roles`)."""
+        """Anyone may sign up as a user; other roles come only from the CLI (it passes `roles`).
+
+        Sign-ups over the network pass `client` and are limited per address; every attempt
+        counts, so the 409 cannot be used to test many emails either.
+        """
+        if client is not None:
+            await self.limits.hit(
+                self.limits.policies.sign_up_per_address, client.address, message=TOO_MANY_SIGN_UPS
+            )
         self.check_new_password(data.password)
         async with self.db.read() as conn:
             if await UserRepository(conn).email_taken(data.email):
@@ -163,7 +186,8 @@ class UserService:
             await self._guard_last_admin(repo, target, keeps_admin=False)
             now = utcnow()
             await repo.soft_delete(user_id, now)
-            await SessionRepository(conn).revoke_all(user_id, now, reason="account_deleted")
+            ended = await SessionRepository(conn).revoke_all(user_id, now, reason="account_deleted")
+        await self.revoked.add(ended)
         log.info("user_deleted", target_user_id=user_id)
 
     async def _guard_last_admin(
