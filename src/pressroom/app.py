@@ -11,10 +11,13 @@ from pressroom import __version__
 from pressroom.auth import endpoints as auth_endpoints
 from pressroom.config import Settings
 from pressroom.kit.body_guard import BodyGuardMiddleware
+from pressroom.kit.docs import DOCS_PATH, install_docs
 from pressroom.kit.http_errors import install_error_handlers
 from pressroom.kit.observability import configure_logging
 from pressroom.kit.openapi import install_openapi
 from pressroom.kit.request_context import RequestContextMiddleware
+from pressroom.kit.request_limits import RequestLimitMiddleware
+from pressroom.kit.security_headers import CorsMiddleware, SecurityHeadersMiddleware
 from pressroom.operations import router as operations_router
 from pressroom.posts import endpoints as post_endpoints
 from pressroom.services import Services
@@ -22,6 +25,8 @@ from pressroom.tags import endpoints as tag_endpoints
 from pressroom.users import endpoints as user_endpoints
 
 API_PREFIX = "/api/v1"
+# Probes and scrapes are not limited: a load balancer must see an instance as it is.
+UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 class ConfigurationError(RuntimeError):
@@ -46,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Users, sign-in, roles, posts and tags. Errors use one envelope: "
         '`{"error": {"code", "message", "details"}}`.',
-        docs_url="/docs" if settings.show_docs else None,
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
@@ -54,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     install_openapi(app)
+    if settings.show_docs:
+        install_docs(app)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(user_endpoints.router)
@@ -63,11 +70,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(operations_router)
 
-    # Added last runs first: request ids wrap everything, so even a 413 carries one.
+    # Added last runs first: request ids wrap everything, so even a 413 or a 429 carries one.
     app.add_middleware(
         BodyGuardMiddleware,
         max_body_bytes=settings.max_body_bytes,
         json_only_prefix=API_PREFIX + "/",
     )
-    app.add_middleware(RequestContextMiddleware, metrics=services.metrics)
+    if settings.rate_limits_enabled:
+        app.add_middleware(
+            RequestLimitMiddleware,
+            limits=services.limits,
+            proxies=services.proxies,
+            user_of_token=services.auth.user_of_token,
+            exempt_paths=UNLIMITED_PATHS,
+        )
+    if settings.cors_allow_origins:
+        app.add_middleware(CorsMiddleware, allow_origins=settings.cors_allow_origins)
+    app.add_middleware(SecurityHeadersMiddleware, page_paths=(DOCS_PATH,))
+    app.add_middleware(RequestContextMiddleware, metrics=services.metrics, proxies=services.proxies)
     return app

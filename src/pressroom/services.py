@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pressroom.auth.revocations import RevokedSessions
 from pressroom.auth.service import AuthService
 from pressroom.config import Settings
 from pressroom.db.engine import Database
+from pressroom.kit.client_address import TrustedProxies
 from pressroom.kit.observability import Metrics
 from pressroom.kit.passwords import PasswordHasher
+from pressroom.kit.ratelimit import Policies, RateLimits
+from pressroom.kit.shared_state import SharedState
 from pressroom.kit.tokens import AccessTokens
 from pressroom.posts.service import PostService
 from pressroom.tags.service import TagService
@@ -20,6 +24,9 @@ class Services:
     settings: Settings
     db: Database
     metrics: Metrics
+    shared: SharedState
+    limits: RateLimits
+    proxies: TrustedProxies
     hasher: PasswordHasher
     auth: AuthService
     users: UserService
@@ -33,19 +40,32 @@ class Services:
             settings.database_url,
             pool_size=settings.database_pool_size,
             timeout_seconds=settings.database_timeout_seconds,
+            command_timeout_seconds=settings.database_command_timeout_seconds,
         )
+        metrics.watch_pool(db.engine)
+        shared = SharedState(
+            settings.redis_url, settings.redis_key_prefix, settings.redis_timeout_seconds
+        )
+        limits = RateLimits(
+            shared, Policies.from_settings(settings), metrics, enabled=settings.rate_limits_enabled
+        )
+        revoked = RevokedSessions(shared, ttl_seconds=settings.access_token_ttl_seconds)
         hasher = PasswordHasher()
         tokens = AccessTokens(settings)
         return cls(
             settings=settings,
             db=db,
             metrics=metrics,
+            shared=shared,
+            limits=limits,
+            proxies=TrustedProxies(settings.trusted_proxies),
             hasher=hasher,
-            auth=AuthService(db, hasher, tokens, settings, metrics),
-            users=UserService(db, hasher, settings, metrics),
+            auth=AuthService(db, hasher, tokens, settings, metrics, limits, revoked),
+            users=UserService(db, hasher, settings, metrics, limits, revoked),
             posts=PostService(db, metrics),
             tags=TagService(db),
         )
 
     async def close(self) -> None:
         await self.db.dispose()
+        await self.shared.close()
