@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_validator
+from pydantic import BaseModel, EmailStr, Field, Strict, StringConstraints, field_validator
 
 from pressroom.auth.permissions import Role
 from pressroom.kit.clock import rfc3339
@@ -65,7 +65,11 @@ class CreateUserRequest(InputModel):
 class UpdateUserRequest(InputModel):
     profile: ProfileChanges | None = None
     settings: SettingsChanges | None = None
-    roles: list[Role] | None = Field(default=None, min_length=1, max_length=len(Role))
+    # Strict models take enum members only from Python objects, and FastAPI hands the body over
+    # as decoded Python, so "admin" needs lax validation here (still exactly one of the values).
+    roles: list[Annotated[Role, Strict(False)]] | None = Field(
+        default=None, min_length=1, max_length=len(Role)
+    )
 
     @field_validator("roles")
     @classmethod
