@@ -187,12 +187,20 @@ class UserRepository:
         await self.conn.execute(update(users).where(users.c.id == user_id).values(updated_at=now))
 
     async def count_live_admins(self) -> int:
-        count = await self.conn.scalar(
-            select(func.count())
+        """Counts and locks the live admins until the transaction ends.
+
+        Without the lock, two admins demoting or deleting each other at once on PostgreSQL both
+        counted two and left none. Locked, the second waits, then re-reads the changed rows.
+        (SQLite runs one writer at a time and ignores FOR UPDATE.)
+        """
+        rows = await self.conn.execute(
+            select(user_roles.c.user_id)
             .select_from(user_roles.join(users, users.c.id == user_roles.c.user_id))
             .where(user_roles.c.role == "admin", users.c.deleted_at.is_(None))
+            .order_by(user_roles.c.user_id)
+            .with_for_update()
         )
-        return int(count or 0)
+        return len(rows.all())
 
     async def soft_delete(self, user_id: int, now: datetime) -> bool:
         result = await self.conn.execute(
