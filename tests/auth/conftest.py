@@ -15,11 +15,20 @@ import pytest
 from sqlalchemy import Executable
 
 from pressroom.services import Services
+from tests.conftest import PASSWORD
 
 HASH_MARKERS = ("$argon2", "$2b$", "$2a$", "$2y$")
 PASSWORD_FIELDS = ("password", "currentPassword", "newPassword")
 # Shorter strings can occur in a reply by chance ("Ab1" in a token); real passwords here are longer.
 MIN_TRACKED_PASSWORD_CHARS = 6
+PUBLIC_USER_FIELDS = {"id", "profile", "createdAt"}
+FULL_USER_FIELDS = PUBLIC_USER_FIELDS | {
+    "email",
+    "emailVerified",
+    "roles",
+    "settings",
+    "updatedAt",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +67,13 @@ async def sql(services: Services, statement: Executable) -> list[Any]:
     async with services.db.write() as conn:
         result = await conn.execute(statement)
         return list(result.all()) if result.returns_rows else []
+
+
+async def login_status(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -> int:
+    reply = await http.post("/auth/login", json={"email": email, "password": password})
+    return reply.status_code
+
+
+async def me_with(http: httpx.AsyncClient, access_token: str) -> httpx.Response:
+    """GET /users/me with this access token (one minted or kept outside a `Person`)."""
+    return await http.get("/users/me", headers={"Authorization": f"Bearer {access_token}"})

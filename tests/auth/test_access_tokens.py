@@ -12,6 +12,7 @@ import pytest
 from pressroom.config import key_id
 from pressroom.kit.clock import utcnow
 from pressroom.kit.tokens import AccessTokens
+from tests.auth.conftest import me_with
 from tests.conftest import Person, assert_error, make_settings
 
 CURRENT_SECRET = "current-signing-secret-0123456789-abcdefghij"
@@ -33,10 +34,6 @@ def token_signed_with(secret: str, database_url: str, person: Person) -> str:
     )
 
 
-async def status_with(http: httpx.AsyncClient, token: str) -> httpx.Response:
-    return await http.get("/users/me", headers={"Authorization": f"Bearer {token}"})
-
-
 @pytest.mark.parametrize("settings_overrides", [ROTATED_KEYS])
 async def test_a_token_signed_with_a_previous_secret_still_verifies(
     anon: httpx.AsyncClient, author: Person, database_url: str
@@ -44,7 +41,7 @@ async def test_a_token_signed_with_a_previous_secret_still_verifies(
     assert jwt.get_unverified_header(author.access_token)["kid"] == key_id(CURRENT_SECRET)
     old = token_signed_with(PREVIOUS_SECRET, database_url, author)
     assert jwt.get_unverified_header(old)["kid"] == key_id(PREVIOUS_SECRET)
-    reply = await status_with(anon, old)
+    reply = await me_with(anon, old)
     assert reply.status_code == 200, reply.text
     assert reply.json()["id"] == author.id
 
@@ -54,7 +51,7 @@ async def test_a_token_with_an_unknown_kid_is_refused(
     anon: httpx.AsyncClient, author: Person, database_url: str
 ) -> None:
     unknown = token_signed_with(UNKNOWN_SECRET, database_url, author)
-    reply = await status_with(anon, unknown)
+    reply = await me_with(anon, unknown)
     assert_error(reply, 401, "AUTHENTICATION_ERROR")
     assert reply.headers["www-authenticate"].startswith("Bearer")
 
@@ -65,7 +62,7 @@ async def test_a_known_kid_with_another_key_is_refused(
 ) -> None:
     claims = claims_of(author)
     forged = jwt.encode(claims, UNKNOWN_SECRET, headers={"kid": key_id(CURRENT_SECRET)})
-    assert_error(await status_with(anon, forged), 401, "AUTHENTICATION_ERROR")
+    assert_error(await me_with(anon, forged), 401, "AUTHENTICATION_ERROR")
 
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
@@ -75,11 +72,11 @@ async def test_unsigned_and_other_algorithm_tokens_are_refused(
     claims = claims_of(author)
     kid = jwt.get_unverified_header(author.access_token)["kid"]
     unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": kid})
-    assert_error(await status_with(anon, unsigned), 401, "AUTHENTICATION_ERROR")
+    assert_error(await me_with(anon, unsigned), 401, "AUTHENTICATION_ERROR")
     # Same secret, another HMAC: the algorithm is pinned, not taken from the header.
     secret = make_settings("sqlite://").signing_secret
     hs512 = jwt.encode(claims, secret, algorithm="HS512", headers={"kid": kid})
-    assert_error(await status_with(anon, hs512), 401, "AUTHENTICATION_ERROR")
+    assert_error(await me_with(anon, hs512), 401, "AUTHENTICATION_ERROR")
 
 
 @pytest.mark.parametrize(
@@ -107,9 +104,9 @@ async def test_expired_or_misaddressed_tokens_are_refused(
     kid = jwt.get_unverified_header(author.access_token)["kid"]
     secret = make_settings("sqlite://").signing_secret
     token = jwt.encode(claims, secret, algorithm="HS256", headers={"kid": kid})
-    assert_error(await status_with(anon, token), 401, "AUTHENTICATION_ERROR")
+    assert_error(await me_with(anon, token), 401, "AUTHENTICATION_ERROR")
     # The genuine token of the same session still works: only the altered one is refused.
-    assert (await status_with(anon, author.access_token)).status_code == 200
+    assert (await me_with(anon, author.access_token)).status_code == 200
 
 
 async def test_a_token_naming_another_users_session_is_refused(
@@ -120,4 +117,4 @@ async def test_a_token_naming_another_users_session_is_refused(
     kid = jwt.get_unverified_header(author.access_token)["kid"]
     secret = make_settings("sqlite://").signing_secret
     token = jwt.encode(claims, secret, algorithm="HS256", headers={"kid": kid})
-    assert_error(await status_with(anon, token), 401, "AUTHENTICATION_ERROR")
+    assert_error(await me_with(anon, token), 401, "AUTHENTICATION_ERROR")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests.auth.conftest import login_status
 from tests.conftest import PASSWORD, People, Person, assert_error
 
 NEW_PASSWORD = "Battery-Staple-77"
@@ -13,11 +14,6 @@ async def change(person: Person, current: str, new: str) -> httpx.Response:
     return await person.post(
         "/users/me/password", json={"currentPassword": current, "newPassword": new}
     )
-
-
-async def login_status(http: httpx.AsyncClient, email: str, password: str) -> int:
-    reply = await http.post("/auth/login", json={"email": email, "password": password})
-    return reply.status_code
 
 
 async def test_password_change_keeps_the_callers_session_and_ends_the_others(

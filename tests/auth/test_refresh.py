@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from pressroom.db.tables import refresh_tokens, sessions
 from pressroom.kit.clock import utcnow
 from pressroom.services import Services
-from tests.auth.conftest import sql
+from tests.auth.conftest import me_with, sql
 from tests.conftest import Person, assert_error
 
 CONCURRENT_REFRESHES = 20
@@ -20,10 +20,6 @@ CONCURRENT_REFRESHES = 20
 
 async def refresh(http: httpx.AsyncClient, token: str) -> httpx.Response:
     return await http.post("/auth/refresh", json={"refreshToken": token})
-
-
-async def me(http: httpx.AsyncClient, access_token: str) -> httpx.Response:
-    return await http.get("/users/me", headers={"Authorization": f"Bearer {access_token}"})
 
 
 async def rotate(http: httpx.AsyncClient, token: str) -> dict[str, Any]:
@@ -38,9 +34,9 @@ async def test_refresh_gives_a_new_pair_that_works(anon: httpx.AsyncClient, auth
     pair = await rotate(anon, author.refresh_token)
     assert pair["refreshToken"] != author.refresh_token
     assert pair["tokenType"] == "Bearer"
-    assert (await me(anon, pair["accessToken"])).status_code == 200
+    assert (await me_with(anon, pair["accessToken"])).status_code == 200
     # The access token from before the refresh belongs to the same live session.
-    assert (await me(anon, author.access_token)).status_code == 200
+    assert (await me_with(anon, author.access_token)).status_code == 200
 
 
 async def test_a_refresh_token_is_single_use(anon: httpx.AsyncClient, author: Person) -> None:
@@ -63,8 +59,8 @@ async def test_reused_rotated_token_revokes_the_whole_family(
     # `author.refresh_token` is a grandparent of the live token: no grace, the family dies.
     assert_error(await refresh(anon, author.refresh_token), 401, "AUTHENTICATION_ERROR")
     assert_error(await refresh(anon, second["refreshToken"]), 401, "AUTHENTICATION_ERROR")
-    assert_error(await me(anon, second["accessToken"]), 401, "AUTHENTICATION_ERROR")
-    assert_error(await me(anon, author.access_token), 401, "AUTHENTICATION_ERROR")
+    assert_error(await me_with(anon, second["accessToken"]), 401, "AUTHENTICATION_ERROR")
+    assert_error(await me_with(anon, author.access_token), 401, "AUTHENTICATION_ERROR")
 
 
 async def test_reuse_after_the_grace_window_revokes_the_family(
@@ -80,7 +76,7 @@ async def test_reuse_after_the_grace_window_revokes_the_family(
     )
     assert_error(await refresh(anon, author.refresh_token), 401, "AUTHENTICATION_ERROR")
     assert_error(await refresh(anon, child["refreshToken"]), 401, "AUTHENTICATION_ERROR")
-    assert_error(await me(anon, child["accessToken"]), 401, "AUTHENTICATION_ERROR")
+    assert_error(await me_with(anon, child["accessToken"]), 401, "AUTHENTICATION_ERROR")
 
 
 async def test_parent_within_the_window_gets_401_and_changes_nothing(
@@ -88,9 +84,9 @@ async def test_parent_within_the_window_gets_401_and_changes_nothing(
 ) -> None:
     child = await rotate(anon, author.refresh_token)
     assert_error(await refresh(anon, author.refresh_token), 401, "AUTHENTICATION_ERROR")
-    assert (await me(anon, child["accessToken"])).status_code == 200
+    assert (await me_with(anon, child["accessToken"])).status_code == 200
     grandchild = await rotate(anon, child["refreshToken"])
-    assert (await me(anon, grandchild["accessToken"])).status_code == 200
+    assert (await me_with(anon, grandchild["accessToken"])).status_code == 200
 
 
 async def test_a_revoked_family_stays_revoked_inside_the_window(
@@ -115,10 +111,10 @@ async def test_concurrent_refreshes_of_one_token_have_exactly_one_winner(
     for loser in (r for r in replies if r.status_code != 200):
         assert_error(loser, 401, "AUTHENTICATION_ERROR")
     [winner] = [r.json() for r in replies if r.status_code == 200]
-    assert (await me(anon, winner["accessToken"])).status_code == 200
-    assert (await me(anon, author.access_token)).status_code == 200
+    assert (await me_with(anon, winner["accessToken"])).status_code == 200
+    assert (await me_with(anon, author.access_token)).status_code == 200
     assert (
-        await me(anon, (await rotate(anon, winner["refreshToken"]))["accessToken"])
+        await me_with(anon, (await rotate(anon, winner["refreshToken"]))["accessToken"])
     ).status_code == 200
 
 
@@ -141,7 +137,7 @@ async def test_refresh_stops_seven_days_after_login_however_often_rotated(
         .values(expires_at=utcnow() - timedelta(seconds=1)),
     )
     assert_error(await refresh(anon, pair["refreshToken"]), 401, "AUTHENTICATION_ERROR")
-    assert_error(await me(anon, pair["accessToken"]), 401, "AUTHENTICATION_ERROR")
+    assert_error(await me_with(anon, pair["accessToken"]), 401, "AUTHENTICATION_ERROR")
     sessions_reply = await anon.get(
         "/users/me/sessions", headers={"Authorization": f"Bearer {pair['accessToken']}"}
     )

@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import httpx
 
+from tests.auth.conftest import me_with
 from tests.conftest import People, Person, assert_error
-
-
-async def me_status(http: httpx.AsyncClient, access_token: str) -> int:
-    reply = await http.get("/users/me", headers={"Authorization": f"Bearer {access_token}"})
-    return reply.status_code
 
 
 async def sessions_of(person: Person) -> list[dict[str, object]]:
@@ -59,7 +55,7 @@ async def test_logout_all_ends_every_session_of_the_caller_only(
     assert reply.status_code == 204
     assert reply.headers["cache-control"] == "no-store"
     for token in (author.access_token, second.access_token):
-        assert await me_status(anon, token) == 401
+        assert (await me_with(anon, token)).status_code == 401
     for refresh_token in (author.refresh_token, second.refresh_token):
         refused = await anon.post("/auth/refresh", json={"refreshToken": refresh_token})
         assert_error(refused, 401, "AUTHENTICATION_ERROR")

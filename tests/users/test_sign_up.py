@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.auth.conftest import FULL_USER_FIELDS, login_status
 from tests.conftest import PASSWORD, Person, assert_error
 
 NIST = {"password_policy": "nist"}
@@ -27,11 +28,6 @@ async def sign_up(http: httpx.AsyncClient, **changes: Any) -> httpx.Response:
     return await http.post("/users", json=sign_up_body(**changes))
 
 
-async def login_status(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -> int:
-    reply = await http.post("/auth/login", json={"email": email, "password": password})
-    return reply.status_code
-
-
 async def refused(http: httpx.AsyncClient, field: str, **changes: Any) -> list[str]:
     """Sign-up with these changes is a 400 on exactly `field`, and no account was made."""
     reply = await sign_up(http, **changes)
@@ -48,16 +44,7 @@ async def test_sign_up_is_201_with_the_full_view_and_can_log_in(anon: httpx.Asyn
     reply = await sign_up(anon)
     assert reply.status_code == 201, reply.text
     body = reply.json()
-    assert set(body) == {
-        "id",
-        "email",
-        "emailVerified",
-        "roles",
-        "profile",
-        "settings",
-        "createdAt",
-        "updatedAt",
-    }
+    assert set(body) == FULL_USER_FIELDS
     assert body["emailVerified"] is False
     assert body["roles"] == ["user"]
     assert body["profile"] == {

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import httpx
 
+from tests.auth.conftest import login_status
 from tests.conftest import PASSWORD, People, Person, assert_error
-
-
-async def login_status(http: httpx.AsyncClient, person: Person) -> int:
-    reply = await http.post("/auth/login", json={"email": person.email, "password": PASSWORD})
-    return reply.status_code
 
 
 async def still_there(http: httpx.AsyncClient, person: Person) -> None:
     """The account is untouched: its token works and it can still sign in."""
     assert (await person.get("/users/me")).status_code == 200
-    assert await login_status(http, person) == 200
+    assert await login_status(http, person.email) == 200
 
 
 async def test_owner_deletes_their_account_and_every_session_ends(
@@ -29,7 +25,7 @@ async def test_owner_deletes_their_account_and_every_session_ends(
         assert_error(await session.get("/users/me"), 401, "AUTHENTICATION_ERROR")
         refused = await anon.post("/auth/refresh", json={"refreshToken": session.refresh_token})
         assert_error(refused, 401, "AUTHENTICATION_ERROR")
-    assert await login_status(anon, author) == 401
+    assert await login_status(anon, author.email) == 401
     assert_error(await stranger.get(f"/users/{author.id}"), 404, "NOT_FOUND")
     await still_there(anon, stranger)
 
@@ -39,7 +35,7 @@ async def test_admin_deletes_any_account(
 ) -> None:
     assert (await admin.delete(f"/users/{author.id}")).status_code == 204
     assert_error(await author.get("/users/me"), 401, "AUTHENTICATION_ERROR")
-    assert await login_status(anon, author) == 401
+    assert await login_status(anon, author.email) == 401
     assert_error(await admin.delete(f"/users/{author.id}"), 404, "NOT_FOUND")
 
 

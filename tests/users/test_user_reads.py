@@ -9,26 +9,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.auth.conftest import FULL_USER_FIELDS, PUBLIC_USER_FIELDS
 from tests.conftest import People, Person, assert_error
-
-PUBLIC_FIELDS = {"id", "profile", "createdAt"}
-FULL_FIELDS = {
-    "id",
-    "email",
-    "emailVerified",
-    "roles",
-    "profile",
-    "settings",
-    "createdAt",
-    "updatedAt",
-}
 
 
 async def test_me_is_the_full_view_of_the_caller(author: Person) -> None:
     reply = await author.get("/users/me")
     assert reply.status_code == 200, reply.text
     body = reply.json()
-    assert set(body) == FULL_FIELDS
+    assert set(body) == FULL_USER_FIELDS
     assert body["id"] == author.id
     assert body["email"] == author.email
     assert body["roles"] == ["user"]
@@ -48,7 +37,7 @@ async def test_me_and_users_need_a_signed_in_caller(
 
 async def test_self_sees_the_full_view_by_id(author: Person) -> None:
     body = (await author.get(f"/users/{author.id}")).json()
-    assert set(body) == FULL_FIELDS
+    assert set(body) == FULL_USER_FIELDS
     assert body["email"] == author.email
 
 
@@ -59,7 +48,7 @@ async def test_others_see_only_id_profile_and_created_at(
         reply = await viewer.get(f"/users/{author.id}")
         assert reply.status_code == 200, reply.text
         body = reply.json()
-        assert set(body) == PUBLIC_FIELDS
+        assert set(body) == PUBLIC_USER_FIELDS
         assert body["profile"] == {
             "firstName": "Ada",
             "lastName": "Author",
@@ -71,7 +60,7 @@ async def test_others_see_only_id_profile_and_created_at(
 
 async def test_admin_sees_the_full_view_of_anyone(admin: Person, author: Person) -> None:
     body = (await admin.get(f"/users/{author.id}")).json()
-    assert set(body) == FULL_FIELDS
+    assert set(body) == FULL_USER_FIELDS
     assert body["email"] == author.email
 
 
@@ -93,7 +82,7 @@ async def test_the_list_shows_strangers_the_public_view_only(
     listed = reply.json()["data"]
     assert {u["id"] for u in listed} == {author.id, stranger.id, moderator.id}
     for user in listed:
-        assert set(user) == (FULL_FIELDS if user["id"] == stranger.id else PUBLIC_FIELDS)
+        assert set(user) == (FULL_USER_FIELDS if user["id"] == stranger.id else PUBLIC_USER_FIELDS)
     assert author.email not in reply.text
     assert moderator.email not in reply.text
     assert reply.json()["pagination"] == {"page": 1, "limit": 20, "total": 3, "totalPages": 1}
@@ -103,7 +92,7 @@ async def test_the_list_shows_managers_the_full_view(
     author: Person, stranger: Person, admin: Person
 ) -> None:
     listed = (await admin.get("/users")).json()["data"]
-    assert all(set(u) == FULL_FIELDS for u in listed)
+    assert all(set(u) == FULL_USER_FIELDS for u in listed)
     assert {u["email"] for u in listed} == {author.email, stranger.email, admin.email}
 
 
