@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -62,7 +63,7 @@ class Database:
             )
             _configure_sqlite(engine)
             return engine
-        return create_async_engine(
+        engine = create_async_engine(
             self.url,
             pool_size=pool_size,
             max_overflow=pool_size,
@@ -73,6 +74,8 @@ class Database:
             # Bounded waits everywhere: for a pooled connection, a new one, and each query.
             connect_args={"timeout": timeout_seconds, "command_timeout": command_timeout_seconds},
         )
+        _discard_dead_connections(engine)
+        return engine
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -111,3 +114,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _discard_dead_connections(engine: AsyncEngine) -> None:
+    """A pooled connection the server (or the network) closed is replaced at checkout.
+
+    asyncpg notices a closed socket without a round trip, so after an outage the first
+    request gets a fresh connection instead of failing on a dead one; no pre-ping is needed.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if driver is not None and driver.is_closed():
+            raise sa_exc.DisconnectionError("connection was closed while idle in the pool")
