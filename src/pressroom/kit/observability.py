@@ -86,7 +86,9 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers = [handler]
     root.setLevel(level.upper())
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic"):
+    # Our own request line replaces uvicorn's access log, which would write raw query strings.
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("uvicorn", "uvicorn.error", "alembic"):
         library_logger = logging.getLogger(name)
         library_logger.handlers = []
         library_logger.propagate = True
