@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint migrate clean
+.PHONY: install run test lint migrate clean bench
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ $(INSTALLED): pyproject.toml
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
+
+BENCH_INSTALLED := $(VENV)/.installed-bench
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	touch $(BENCH_INSTALLED)
 
 migrate: install
 	$(BIN)/pressroom migrate
@@ -29,6 +34,11 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+# Pressroom next to a raw Starlette handler on a throwaway PostgreSQL database (docs/performance.md).
+bench: $(BENCH_INSTALLED)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,708 @@
+"""`make bench`: Pressroom next to R (bench/reference.py) on the same machine, in the same run.
+
+Creates a throwaway PostgreSQL database, fills it with `pressroom seed-demo` (1,000 users,
+10,000 posts, 50 tags), signs in a demo user, then runs each scenario with wrk and prints one
+table; the last line is `list ratio vs reference: 0.NN`. Results go to bench/results/ (JSON and
+a PNG). Everything it starts it stops, and the database is dropped at the end.
+
+Where a scenario compares Pressroom with R, the two are measured in alternating slices
+(P, R, P, R, ...) so that load from elsewhere on a shared machine falls on both alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+LUA = BENCH_DIR / "scenario.lua"
+BIN = Path(sys.executable).parent
+POSTGRES_ADMIN_DSN = os.environ.get(
+    "PRESSROOM_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+DEMO_PASSWORD = "DemoPassw0rd!"  # pressroom.demo.DEMO_PASSWORD
+DEMO_EMAIL = "user{}@demo.pressroom.test"
+SLICE_SECONDS = float(os.environ.get("BENCH_SLICE_SECONDS", "4"))
+SLICES = int(os.environ.get("BENCH_SLICES", "2"))
+SOLO_SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+WARMUP_SECONDS = 2.0
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+CONNECTIONS = 64
+WRK_THREADS = 2
+LOGINS_PER_SECOND = 20.0
+QUANTILE_STEPS = 200  # the Lua script reports the latency at every 0.5th percentile
+P_PORT, R_PORT, SQLITE_PORT = 18100, 18101, 18102
+LIST_PATH = "/api/v1/posts?limit=20"
+ME_PATH = "/api/v1/users/me"
+GRAPHQL_LIST_QUERY = os.environ.get("BENCH_GRAPHQL_QUERY", "")
+
+
+# -- Measurements -----------------------------------------------------------------------
+@dataclass
+class Run:
+    """One or more wrk runs of the same target, merged."""
+
+    requests: int = 0
+    duration_s: float = 0.0
+    quantiles_us: list[tuple[float, float]] = field(default_factory=list)  # (latency, weight)
+    connect_errors: int = 0
+    read_errors: int = 0
+    write_errors: int = 0
+    non_2xx: int = 0
+    timeouts: int = 0
+
+    def add(self, report: dict[str, Any]) -> None:
+        self.requests += report["requests"]
+        self.duration_s += report["duration_us"] / 1e6
+        weight = report["requests"] / QUANTILE_STEPS
+        self.quantiles_us.extend((q, weight) for q in report["quantiles_us"])
+        for key in ("connect_errors", "read_errors", "write_errors", "non_2xx", "timeouts"):
+            setattr(self, key, getattr(self, key) + report[key])
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.duration_s if self.duration_s else 0.0
+
+    def percentile_ms(self, p: float) -> float:
+        """The p-th percentile of the merged slices (each slice's quantiles, weighted)."""
+        points = sorted(self.quantiles_us)
+        total = sum(w for _, w in points)
+        if not total:
+            return 0.0
+        running = 0.0
+        for latency, weight in points:
+            running += weight
+            if running >= total * p / 100:
+                return latency / 1000
+        return points[-1][0] / 1000
+
+    @property
+    def errors(self) -> int:
+        return self.connect_errors + self.read_errors + self.write_errors + self.timeouts
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "seconds": round(self.duration_s, 2),
+            "rps": round(self.rps, 1),
+            "p50_ms": round(self.percentile_ms(50), 2),
+            "p99_ms": round(self.percentile_ms(99), 2),
+            "socket_errors": self.connect_errors + self.read_errors + self.write_errors,
+            "timeouts": self.timeouts,
+            "non_2xx": self.non_2xx,
+        }
+
+
+def wrk(
+    url: str,
+    seconds: float,
+    *,
+    token: str | None,
+    connections: int = CONNECTIONS,
+    method: str = "GET",
+    body: str | None = None,
+    delay_ms: float = 0.0,
+) -> dict[str, Any]:
+    env = {**os.environ, "BENCH_TOKEN": token or "", "BENCH_METHOD": method}
+    if body is not None:
+        env["BENCH_BODY"] = body
+    if delay_ms:
+        env["BENCH_DELAY_MS"] = f"{delay_ms:.3f}"
+    command = [
+        "wrk",
+        f"-t{min(WRK_THREADS, connections)}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "-s",
+        str(LUA),
+        url,
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            report: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
+            return report
+    raise RuntimeError(f"wrk printed no report:\n{done.stdout}\n{done.stderr}")
+
+
+def measure(url: str, seconds: float, **options: Any) -> Run:
+    run = Run()
+    run.add(wrk(url, seconds, **options))
+    return run
+
+
+def side_by_side(p_url: str, r_url: str, **options: Any) -> tuple[Run, Run]:
+    """Pressroom and R in alternating slices, after a warm-up of each."""
+    for url in (p_url, r_url):
+        wrk(url, WARMUP_SECONDS, **options)
+    p_run, r_run = Run(), Run()
+    for index in range(SLICES):
+        order = [(p_url, p_run), (r_url, r_run)]
+        for url, run in order if index % 2 == 0 else reversed(order):
+            run.add(wrk(url, SLICE_SECONDS, **options))
+    return p_run, r_run
+
+
+# -- Processes ----------------------------------------------------------------------------
+class Server:
+    """A server process group this run started; stopped by its own process id."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], port: int) -> None:
+        self.name = name
+        self.port = port
+        self.log_path = Path(tempfile.gettempdir()) / f"pressroom-bench-{name}-{port}.log"
+        self.log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            command,
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait_ready()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log_path.read_text()[-3000:]}")
+            with suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.5):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def pressroom(name: str, env: dict[str, str], port: int, workers: int) -> Server:
+    command = [str(BIN / "pressroom"), "serve", "--port", str(port), "--workers", str(workers)]
+    return Server(name, command, env, port)
+
+
+def reference(env: dict[str, str], port: int, workers: int) -> Server:
+    command = [
+        str(BIN / "uvicorn"),
+        "bench.reference:app",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--no-server-header",
+        "--log-level",
+        "warning",
+    ]
+    return Server("reference", command, env, port)
+
+
+def cli(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [str(BIN / "pressroom"), *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    name = f"pressroom_bench_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{POSTGRES_ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(sql: str, dsn: str = POSTGRES_ADMIN_DSN) -> Any:
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+# -- HTTP helpers -------------------------------------------------------------------------
+def http(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, bytes]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def sign_in(base: str, user_number: int = 1) -> str:
+    status, body = http(
+        "POST",
+        f"{base}/api/v1/auth/login",
+        {"email": DEMO_EMAIL.format(user_number), "password": DEMO_PASSWORD},
+    )
+    if status != 200:
+        raise RuntimeError(f"sign-in failed with {status}: {body[:300]!r}")
+    token: str = json.loads(body)["accessToken"]
+    return token
+
+
+def same_answer(p_base: str, r_base: str, path: str, token: str) -> bool:
+    """R must serve what Pressroom serves, or the comparison means nothing."""
+    p_status, p_body = http("GET", p_base + path, token=token)
+    r_status, r_body = http("GET", r_base + path, token=token)
+    return p_status == r_status == 200 and json.loads(p_body) == json.loads(r_body)
+
+
+class LoginLoad:
+    """Open-loop sign-ins at a fixed rate from a thread: one starts every 1/rate seconds
+    whatever the previous ones are doing, so slow answers do not lower the offered load."""
+
+    def __init__(self, base: str, per_second: float, users: int) -> None:
+        self.base, self.per_second, self.users = base, per_second, users
+        self.statuses: list[int] = []
+        self.latencies_ms: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def __enter__(self) -> LoginLoad:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(60)
+
+    async def _run(self) -> None:
+        async with httpx.AsyncClient(base_url=self.base, timeout=30) as client:
+            tasks: list[asyncio.Task[None]] = []
+            started = time.monotonic()
+            n = 0
+            while not self._stop.is_set():
+                n += 1
+                tasks.append(asyncio.create_task(self._login(client, 2 + n % (self.users - 1))))
+                await asyncio.sleep(max(0.0, started + n / self.per_second - time.monotonic()))
+            await asyncio.gather(*tasks)
+
+    async def _login(self, client: httpx.AsyncClient, user_number: int) -> None:
+        began = time.monotonic()
+        try:
+            reply = await client.post(
+                "/api/v1/auth/login",
+                json={"email": DEMO_EMAIL.format(user_number), "password": DEMO_PASSWORD},
+            )
+            self.statuses.append(reply.status_code)
+        except httpx.HTTPError:
+            self.statuses.append(0)
+        self.latencies_ms.append((time.monotonic() - began) * 1000)
+
+
+# -- The table ----------------------------------------------------------------------------
+@dataclass
+class Row:
+    key: str
+    title: str
+    pressroom: dict[str, Any] | None
+    reference: dict[str, Any] | None = None
+    ratio: float | None = None
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+
+def ratio_of(p: Run, r: Run) -> float:
+    return p.rps / r.rps if r.rps else 0.0
+
+
+def format_table(rows: list[Row]) -> str:
+    def num(value: Any, digits: int = 0) -> str:
+        return "-" if value is None else f"{value:,.{digits}f}"
+
+    header = (
+        f"{'scenario':<40} {'P req/s':>8} {'P p50':>7} {'P p99':>7} "
+        f"{'R req/s':>8} {'R p50':>7} {'R p99':>7} {'ratio':>6}  {'target':<18} met  note"
+    )
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        p, r = row.pressroom or {}, row.reference or {}
+        met = {True: "yes", False: "NO", None: "-"}[row.met]
+        lines.append(
+            f"{row.key + ' ' + row.title:<40} {num(p.get('rps')):>8} "
+            f"{num(p.get('p50_ms'), 1):>7} {num(p.get('p99_ms'), 1):>7} "
+            f"{num(r.get('rps')):>8} {num(r.get('p50_ms'), 1):>7} {num(r.get('p99_ms'), 1):>7} "
+            f"{num(row.ratio, 2):>6}  {row.target:<18} {met:<4} {row.note}"
+        )
+    lines.append("latencies in ms; P = Pressroom, R = reference handler (bench/reference.py)")
+    return "\n".join(lines)
+
+
+def plot(rows: list[Row], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [row for row in rows if row.pressroom and row.key.startswith("(")]
+    labels = [f"{row.key}\n{row.title[:22]}" for row in shown]
+    xs = range(len(shown))
+    width = 0.4
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(12, 8))
+    for axis, metric, label in ((top, "rps", "requests/s"), (bottom, "p99_ms", "p99 (ms)")):
+        p_values = [(row.pressroom or {}).get(metric, 0) for row in shown]
+        r_values = [(row.reference or {}).get(metric, 0) for row in shown]
+        axis.bar([x - width / 2 for x in xs], p_values, width, label="Pressroom")
+        axis.bar([x + width / 2 for x in xs], r_values, width, label="reference (R)")
+        axis.set_ylabel(label)
+        axis.set_xticks(list(xs), labels, fontsize=8)
+        axis.legend()
+    top.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+# -- Scenarios ----------------------------------------------------------------------------
+def new_post_body() -> str:
+    return json.dumps(
+        {
+            "title": "Bench post {n}",
+            "content": "Written by the benchmark. " * 20,
+            "published": True,
+            "tags": ["Topic 1", "Bench"],
+        }
+    )
+
+
+def graphql_body(query: str) -> str:
+    return json.dumps({"query": query})
+
+
+def run_all() -> dict[str, Any]:
+    began = time.monotonic()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (make bench installs it with apt-get)")
+    rows: list[Row] = []
+    secret = secrets.token_urlsafe(48)
+    base_env = {
+        "JWT_SECRET": secret,
+        # The benchmark is one client address hammering one account: the production limits
+        # (SPEC §6) would answer 429 within a second. Their own cost is measured elsewhere.
+        "RATE_LIMITS_ENABLED": "false",
+        "PRESSROOM_ENV": "development",
+    }
+    load_before = os.getloadavg()
+    with throwaway_postgres() as database_url:
+        env = {**base_env, "DATABASE_URL": database_url}
+        step("migrate and seed-demo (1,000 users, 10,000 posts, 50 tags)")
+        cli(env, "migrate")
+        cli(env, "seed-demo", "--users", "1000", "--posts", "10000", "--tags", "50")
+        # What autovacuum does on its own a little later on a real server: fresh statistics and
+        # a visibility map, so plans and index-only scans are those of a settled database.
+        asyncio.run(_admin("VACUUM ANALYZE", database_url))
+
+        step(f"starting Pressroom and R, {WORKERS} worker(s) each")
+        p = pressroom("pressroom", env, P_PORT, WORKERS)
+        r = reference(env, R_PORT, WORKERS)
+        try:
+            rows.extend(postgres_scenarios(p, r, env))
+        finally:
+            p.stop()
+            r.stop()
+
+        step("one worker, 256 connections")
+        single = pressroom("pressroom-1w", env, P_PORT, 1)
+        try:
+            token = sign_in(single.base)
+            run = measure(single.base + LIST_PATH, SOLO_SECONDS, token=token, connections=256)
+            s = run.summary()
+            bad = run.errors + run.non_2xx
+            rows.append(
+                Row(
+                    "(i)",
+                    "list, 1 worker, 256 connections",
+                    s,
+                    target="0 errors/timeouts",
+                    met=bad == 0,
+                    note=f"socket errors {s['socket_errors']}, timeouts {s['timeouts']}, "
+                    f"non-2xx {s['non_2xx']}",
+                )
+            )
+        finally:
+            single.stop()
+
+    rows.append(sqlite_writers(base_env))
+    elapsed = time.monotonic() - began
+    list_row = next(row for row in rows if row.key == "(a)")
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(elapsed, 1),
+        "machine": machine(load_before),
+        "settings": {
+            "workers": WORKERS,
+            "connections": CONNECTIONS,
+            "wrk_threads": WRK_THREADS,
+            "slice_seconds": SLICE_SECONDS,
+            "slices": SLICES,
+            "solo_seconds": SOLO_SECONDS,
+        },
+        "rows": [asdict(row) for row in rows],
+        "list_ratio": list_row.ratio,
+    }
+    return result
+
+
+def postgres_scenarios(p: Server, r: Server, env: dict[str, str]) -> list[Row]:
+    rows: list[Row] = []
+    token = sign_in(p.base)
+    _, body = http("GET", p.base + LIST_PATH, token=token)
+    post_id = json.loads(body)["data"][0]["id"]
+    one_post = f"/api/v1/posts/{post_id}"
+    for path in (LIST_PATH, one_post, ME_PATH):
+        if not same_answer(p.base, r.base, path, token):
+            raise RuntimeError(f"R and Pressroom answer {path} differently; fix R first")
+
+    step("(a) post list")
+    pa, ra = side_by_side(p.base + LIST_PATH, r.base + LIST_PATH, token=token)
+    ratio_a = ratio_of(pa, ra)
+    rows.append(
+        Row(
+            "(a)",
+            "GET /posts?limit=20, auth",
+            pa.summary(),
+            ra.summary(),
+            ratio_a,
+            ">= 0.85 R (floor .75)",
+            ratio_a >= 0.85,
+        )
+    )
+    step("(b) one post")
+    pb, rb = side_by_side(p.base + one_post, r.base + one_post, token=token)
+    ratio_b = ratio_of(pb, rb)
+    rows.append(
+        Row(
+            "(b)",
+            "GET /posts/{id}",
+            pb.summary(),
+            rb.summary(),
+            ratio_b,
+            ">= 0.8 R",
+            ratio_b >= 0.8,
+        )
+    )
+    step("(c) /users/me")
+    pc, rc = side_by_side(p.base + ME_PATH, r.base + ME_PATH, token=token)
+    ratio_c = ratio_of(pc, rc)
+    rows.append(
+        Row("(c)", "GET /users/me", pc.summary(), rc.summary(), ratio_c, ">= 0.8 R", ratio_c >= 0.8)
+    )
+
+    rows.append(graphql_scenario(p, token, pa))
+
+    step("(e) POST /posts")
+    pe = measure(
+        p.base + "/api/v1/posts", SOLO_SECONDS, token=token, method="POST", body=new_post_body()
+    )
+    e = pe.summary()
+    rows.append(
+        Row(
+            "(e)",
+            "POST /posts",
+            e,
+            note=f"non-2xx {e['non_2xx']}, socket errors {e['socket_errors']}",
+        )
+    )
+
+    step("(f) post list while 20 logins/s run")
+    with LoginLoad(p.base, LOGINS_PER_SECOND, users=1000) as logins:
+        pf = measure(p.base + LIST_PATH, SOLO_SECONDS, token=token)
+    rise = pf.percentile_ms(99) / pa.percentile_ms(99) if pa.percentile_ms(99) else 0.0
+    ok = sum(1 for s in logins.statuses if s == 200)
+    login_rate = len(logins.statuses) / SOLO_SECONDS
+    rows.append(
+        Row(
+            "(f)",
+            "(a) + 20 logins/s",
+            pf.summary(),
+            ratio=rise,
+            target="p99 <= 2x (a)",
+            met=rise <= 2.0,
+            note=f"ratio = p99 / (a) p99; logins {login_rate:.1f}/s, {ok} ok of "
+            f"{len(logins.statuses)}, login p50 {percentile(logins.latencies_ms, 50):.0f} ms",
+        )
+    )
+
+    step("(h) half of the maximum throughput, 64 connections")
+    target_rps = pa.rps / 2
+    # Closed loop with think time: each of the 64 connections pauses a random (exponential)
+    # time with mean 64/target between requests, so the offered rate is about half the maximum.
+    delay_ms = CONNECTIONS / target_rps * 1000
+    ph = measure(p.base + LIST_PATH, SOLO_SECONDS, token=token, delay_ms=delay_ms)
+    h = ph.summary()
+    rows.append(
+        Row(
+            "(h)",
+            "list at ~half max rate, 64 conns",
+            h,
+            target="p99 <= 20 ms",
+            met=h["p99_ms"] <= 20,
+            note=f"paced by wrk delay(); achieved {h['rps'] / pa.rps:.0%} of (a)'s max",
+        )
+    )
+    return rows
+
+
+def graphql_scenario(p: Server, token: str, list_run: Run) -> Row:
+    status, _ = http("POST", p.base + "/graphql", {"query": "{ __typename }"}, token=token)
+    if status == 404 or not GRAPHQL_LIST_QUERY:
+        return Row("(d)", "GraphQL posts(first: 20)", None, note="no /graphql yet")
+    step("(d) GraphQL post list")
+    run = Run()
+    wrk(p.base + "/graphql", WARMUP_SECONDS, token=token, method="POST", body=graphql_body(""))
+    run.add(
+        wrk(
+            p.base + "/graphql",
+            SOLO_SECONDS,
+            token=token,
+            method="POST",
+            body=graphql_body(GRAPHQL_LIST_QUERY),
+        )
+    )
+    ratio = run.rps / list_run.rps if list_run.rps else 0.0
+    return Row(
+        "(d)",
+        "GraphQL posts(first: 20)",
+        run.summary(),
+        ratio=ratio,
+        target=">= 0.3 (a)",
+        met=ratio >= 0.3,
+        note="ratio = req/s / (a) Pressroom req/s",
+    )
+
+
+def sqlite_writers(base_env: dict[str, str]) -> Row:
+    step("(g) SQLite, 64 concurrent writers")
+    with tempfile.TemporaryDirectory(prefix="pressroom-bench-") as folder:
+        env = {**base_env, "DATABASE_URL": f"sqlite:///{folder}/bench.db"}
+        cli(env, "migrate")
+        cli(env, "seed-demo", "--users", "100", "--posts", "1000", "--tags", "50")
+        server = pressroom("pressroom-sqlite", env, SQLITE_PORT, 1)
+        try:
+            token = sign_in(server.base)
+            run = measure(
+                server.base + "/api/v1/posts",
+                SOLO_SECONDS,
+                token=token,
+                method="POST",
+                body=new_post_body(),
+            )
+            locked = len(re.findall(r"database is locked", server.log_text()))
+        finally:
+            server.stop()
+    s = run.summary()
+    return Row(
+        "(g)",
+        "SQLite, 64 writers POST /posts",
+        s,
+        target='0 "database is locked"',
+        met=locked == 0 and s["non_2xx"] == 0,
+        note=f'"database is locked" {locked}, non-2xx {s["non_2xx"]}, '
+        f"socket errors {s['socket_errors']}, timeouts {s['timeouts']}",
+    )
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+
+def machine(load_before: tuple[float, float, float]) -> dict[str, Any]:
+    cpu = ""
+    with suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "system": platform.platform(),
+        "postgresql": asyncio.run(_admin("SHOW server_version")),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def step(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    result = run_all()
+    rows = [Row(**row) for row in result["rows"]]
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    m = result["machine"]
+    plot(
+        rows,
+        RESULTS_DIR / "latest.png",
+        f"Pressroom vs reference, {m['cpus']} CPUs, {result['when']}",
+    )
+    print(format_table(rows))
+    print(
+        f"machine: {m['cpus']} x {m['cpu']}, PostgreSQL {m['postgresql']}, "
+        f"load average before {m['load_average_before'][0]}, after {m['load_average_after'][0]}; "
+        f"{result['seconds']:.0f} s"
+    )
+    print(f"list ratio vs reference: {result['list_ratio']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
