@@ -139,7 +139,8 @@ class PostConditions:
 
     @staticmethod
     def published(value: bool) -> ColumnElement[bool]:
-        return posts.c.published.is_(value)
+        # `=` rather than `IS`: PostgreSQL uses an index only for the equality.
+        return posts.c.published == value
 
     @staticmethod
     def by_author(user_id: int) -> ColumnElement[bool]:
