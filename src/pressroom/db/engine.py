@@ -45,6 +45,15 @@ class Database:
         self.url = async_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
         self.engine = self._create_engine(pool_size, timeout_seconds, command_timeout_seconds)
+        # PostgreSQL reads run without BEGIN/ROLLBACK: under READ COMMITTED each statement takes
+        # its own snapshot anyway, so a read transaction bought no consistency, only two round
+        # trips (a third of a post list's database time, see docs/performance.md). SQLite keeps
+        # its read transaction: there it does give one snapshot, and costs no round trip.
+        self._reader = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         # SQLite has one writer at a time; queueing writers here, not in SQLite's busy loop,
         # keeps "database is locked" away under many concurrent writers in one process.
         self._write_lock = asyncio.Lock()
@@ -79,7 +88,7 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
+        async with self._reader.connect() as conn:
             yield conn
 
     @asynccontextmanager
