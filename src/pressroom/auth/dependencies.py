@@ -18,7 +18,13 @@ def get_services(request: Request) -> Services:
     return services
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+# Dependencies are `async def` even when they do not await: FastAPI runs a plain `def` dependency
+# in a worker thread, a hand-off that cost more than the whole function (docs/performance.md).
+async def services_dependency(request: Request) -> Services:
+    return get_services(request)
+
+
+ServicesDep = Annotated[Services, Depends(services_dependency)]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -61,6 +67,10 @@ def client_info(request: Request) -> ClientInfo:
     )
 
 
+async def client_dependency(request: Request) -> ClientInfo:
+    return client_info(request)
+
+
 ActorDep = Annotated[Actor, Depends(get_actor)]
 SignedInActor = Annotated[Actor, Depends(get_signed_in_actor)]
-ClientDep = Annotated[ClientInfo, Depends(client_info)]
+ClientDep = Annotated[ClientInfo, Depends(client_dependency)]

@@ -43,7 +43,7 @@ class Page(Generic[T]):
         return {"data": [shape(item) for item in self.items], "pagination": self.pagination_json()}
 
 
-def page_request(
+async def page_request(  # async: FastAPI would run a plain `def` in a worker thread
     page: Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER, description="1-based page number")] = 1,
     limit: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page, 1..100")
