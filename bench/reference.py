@@ -45,11 +45,11 @@ POST_PAGE_SQL = (
     POST_COLUMNS
     + """, (SELECT count(*) AS count_1 
 FROM posts JOIN users ON users.id = posts.user_id AND users.deleted_at IS NULL 
-WHERE posts.published IS true) AS page_total 
+WHERE posts.published = true) AS page_total 
 """  # noqa: W291
     + POST_SOURCE
     + """ 
-WHERE posts.published IS true ORDER BY posts.published_at DESC NULLS LAST, posts.id DESC 
+WHERE posts.published = true ORDER BY posts.published_at DESC NULLS LAST, posts.id DESC 
  LIMIT $1::INTEGER OFFSET $2::INTEGER"""  # noqa: W291
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -15,7 +15,7 @@ from pressroom.users.repository import roles_of_user, split_roles
 USER_AGENT_MAX_CHARS = 255
 
 
-def _session_live(now: datetime) -> ColumnElement[bool]:
+def _session_live(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     return and_(
         sessions.c.revoked_at.is_(None),
         sessions.c.expires_at > now,
@@ -23,23 +23,26 @@ def _session_live(now: datetime) -> ColumnElement[bool]:
     )
 
 
+# Every authenticated request runs this one: built once, since building a statement and its cache
+# key cost more CPU than executing it (docs/performance.md).
+_PRINCIPAL = (
+    select(
+        sessions.c.user_id,
+        users.c.email,
+        roles_of_user().label("roles"),
+        _session_live(bindparam("now", type_=sessions.c.expires_at.type)).label("live"),
+    )
+    .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+    .where(sessions.c.id == bindparam("session_id"))
+)
+
+
 class SessionRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
     async def principal(self, session_id: int, now: datetime) -> SessionPrincipal | None:
-        row = (
-            await self.conn.execute(
-                select(
-                    sessions.c.user_id,
-                    users.c.email,
-                    roles_of_user().label("roles"),
-                    _session_live(now).label("live"),
-                )
-                .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-                .where(sessions.c.id == session_id)
-            )
-        ).first()
+        row = (await self.conn.execute(_PRINCIPAL, {"now": now, "session_id": session_id})).first()
         if row is None:
             return None
         return SessionPrincipal(row.user_id, row.email, split_roles(row.roles), bool(row.live))

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, or_, select, update
+from sqlalchemy import RowMapping, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
-from pressroom.db.paging import fetch_page
+from pressroom.db.paging import page_statements, run_page
 from pressroom.db.tables import post_tags, posts, profiles, tags, users
 from pressroom.kit.pagination import PageRequest
 from pressroom.kit.sorting import SortField
@@ -41,6 +41,16 @@ _POST_SOURCE = posts.join(
     users, (users.c.id == posts.c.user_id) & users.c.deleted_at.is_(None)
 ).join(profiles, profiles.c.user_id == posts.c.user_id)
 _COUNT_SOURCE = posts.join(users, (users.c.id == posts.c.user_id) & users.c.deleted_at.is_(None))
+_ONE_POST = (
+    select(*_POST_COLUMNS).select_from(_POST_SOURCE).where(posts.c.id == bindparam("post_id"))
+)
+# The conditions that carry no value of their own are shared objects, so the statements of the
+# pages they filter can be built once: the published list is most of the traffic.
+_PUBLISHED = {value: posts.c.published == value for value in (True, False)}
+_SHARED_CONDITIONS = {id(condition) for condition in _PUBLISHED.values()}
+_PageKey = tuple[tuple[int, ...], tuple[SortField[PostSortKey], ...]]
+MAX_BUILT_PAGES = 64
+_built_pages: dict[_PageKey, tuple[Select[Any], Select[Any]]] = {}
 
 
 def _record(m: RowMapping, post_tags_: Sequence[TagRef]) -> PostRecord:
@@ -65,11 +75,7 @@ class PostRepository:
         self.tags = TagRepository(conn)
 
     async def get(self, post_id: int) -> PostRecord | None:
-        row = (
-            await self.conn.execute(
-                select(*_POST_COLUMNS).select_from(_POST_SOURCE).where(posts.c.id == post_id)
-            )
-        ).first()
+        row = (await self.conn.execute(_ONE_POST, {"post_id": post_id})).first()
         if row is None:
             return None
         tags_by_post = await self.tags.tags_of_posts([post_id])
@@ -82,16 +88,14 @@ class PostRepository:
         sort: Sequence[SortField[PostSortKey]],
         where: Sequence[ColumnElement[bool]],
     ) -> tuple[list[PostRecord], int]:
-        order_by = [_sort_column(field) for field in sort]
-        tie_breaker = posts.c.id.desc() if sort[0].descending else posts.c.id.asc()
-        rows, total = await fetch_page(
-            self.conn,
-            select(*_POST_COLUMNS).select_from(_POST_SOURCE),
-            source=_COUNT_SOURCE,
-            where=where,
-            order_by=[*order_by, tie_breaker],
-            page=page,
-        )
+        if all(id(condition) in _SHARED_CONDITIONS for condition in where):
+            key = (tuple(id(condition) for condition in where), tuple(sort))
+            built = _built_pages.get(key) or _page_statements(sort, where)
+            if len(_built_pages) < MAX_BUILT_PAGES:  # sort orders are few, but come from clients
+                _built_pages[key] = built
+            rows, total = await run_page(self.conn, *built, page=page)
+        else:
+            rows, total = await run_page(self.conn, *_page_statements(sort, where), page=page)
         tags_by_post = await self.tags.tags_of_posts([row.id for row in rows])
         return [_record(row._mapping, tags_by_post[row.id]) for row in rows], total
 
@@ -134,13 +138,26 @@ class PostRepository:
         await self.conn.execute(delete(posts).where(posts.c.id == post_id))
 
 
+def _page_statements(
+    sort: Sequence[SortField[PostSortKey]], where: Sequence[ColumnElement[bool]]
+) -> tuple[Select[Any], Select[Any]]:
+    order_by = [_sort_column(field) for field in sort]
+    tie_breaker = posts.c.id.desc() if sort[0].descending else posts.c.id.asc()
+    return page_statements(
+        select(*_POST_COLUMNS).select_from(_POST_SOURCE),
+        source=_COUNT_SOURCE,
+        where=where,
+        order_by=[*order_by, tie_breaker],
+    )
+
+
 class PostConditions:
     """The WHERE clauses of post lists, named for what they mean."""
 
     @staticmethod
     def published(value: bool) -> ColumnElement[bool]:
         # `=` rather than `IS`: PostgreSQL uses an index only for the equality.
-        return posts.c.published == value
+        return _PUBLISHED[value]
 
     @staticmethod
     def by_author(user_id: int) -> ColumnElement[bool]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, or_, select, update
+from sqlalchemy import RowMapping, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
@@ -31,6 +31,15 @@ _published_counts = (
 )
 _post_count = func.coalesce(_published_counts.c.post_count, 0)
 _TAG_SOURCE = tags.outerjoin(_published_counts, _published_counts.c.tag_id == tags.c.id)
+
+
+# Built once (every post list and post runs it); the ids expand to one parameter each.
+_TAGS_OF_POSTS = (
+    select(post_tags.c.post_id, tags.c.id, tags.c.name, tags.c.slug)
+    .select_from(post_tags.join(tags, tags.c.id == post_tags.c.tag_id))
+    .where(post_tags.c.post_id.in_(bindparam("post_ids", expanding=True)))
+    .order_by(post_tags.c.post_id, func.lower(tags.c.name))
+)
 
 
 def _record(m: RowMapping) -> TagRecord:
@@ -124,14 +133,7 @@ class TagRepository:
         """Tags of many posts in one statement, ordered by name."""
         if not post_ids:
             return {}
-        rows = (
-            await self.conn.execute(
-                select(post_tags.c.post_id, tags.c.id, tags.c.name, tags.c.slug)
-                .select_from(post_tags.join(tags, tags.c.id == post_tags.c.tag_id))
-                .where(post_tags.c.post_id.in_(post_ids))
-                .order_by(post_tags.c.post_id, func.lower(tags.c.name))
-            )
-        ).all()
+        rows = (await self.conn.execute(_TAGS_OF_POSTS, {"post_ids": list(post_ids)})).all()
         by_post: dict[int, list[TagRef]] = {post_id: [] for post_id in post_ids}
         for row in rows:
             by_post[row.post_id].append(TagRef(row.id, row.name, row.slug))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, or_, select, update
+from sqlalchemy import RowMapping, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -49,6 +49,14 @@ _USER_SOURCE = users.join(profiles, profiles.c.user_id == users.c.id).outerjoin(
 )
 
 
+# Built once: `/users/me` and every profile read run it.
+_ONE_USER = (
+    select(*_USER_COLUMNS)
+    .select_from(_USER_SOURCE)
+    .where(users.c.id == bindparam("user_id"), users.c.deleted_at.is_(None))
+)
+
+
 def _record(m: RowMapping) -> UserRecord:
     return UserRecord(
         id=m["id"],
@@ -73,13 +81,7 @@ class UserRepository:
         self.conn = conn
 
     async def get(self, user_id: int) -> UserRecord | None:
-        row = (
-            await self.conn.execute(
-                select(*_USER_COLUMNS)
-                .select_from(_USER_SOURCE)
-                .where(users.c.id == user_id, users.c.deleted_at.is_(None))
-            )
-        ).first()
+        row = (await self.conn.execute(_ONE_USER, {"user_id": user_id})).first()
         return _record(row._mapping) if row else None
 
     async def email_taken(self, email: str) -> bool:
