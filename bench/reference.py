@@ -94,8 +94,8 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def _unauthorized(message: str) -> Response:
-    body = {"error": {"code": "AUTHENTICATION_ERROR", "message": message}}
+async def _unauthorized(_request: Request, error: Exception) -> Response:
+    body = {"error": {"code": "AUTHENTICATION_ERROR", "message": str(error)}}
     response = _json(body, 401)
     response.headers["WWW-Authenticate"] = 'Bearer realm="pressroom"'
     return response
@@ -190,10 +190,7 @@ async def list_posts(request: Request) -> Response:
     if limit is None or page is None:
         return _json({"error": {"code": "VALIDATION_FAILED", "message": "bad page"}}, 400)
     async with request.app.state.pool.acquire() as conn:
-        try:
-            await _signed_in(conn, request)
-        except Unauthorized as error:
-            return _unauthorized(str(error))
+        await _signed_in(conn, request)
         rows = await conn.fetch(POST_PAGE_SQL, limit, (page - 1) * limit)
         tags = await _tags_of(conn, [r["id"] for r in rows])
     total = rows[0]["page_total"] if rows else 0
@@ -213,10 +210,7 @@ async def list_posts(request: Request) -> Response:
 async def get_post(request: Request) -> Response:
     post_id = int(request.path_params["post_id"])
     async with request.app.state.pool.acquire() as conn:
-        try:
-            user_id = await _signed_in(conn, request)
-        except Unauthorized as error:
-            return _unauthorized(str(error))
+        user_id = await _signed_in(conn, request)
         row = await conn.fetchrow(ONE_POST_SQL, post_id)
         if row is None or not (row["published"] or row["user_id"] == user_id):
             return _json({"error": {"code": "NOT_FOUND", "message": "Post not found"}}, 404)
@@ -226,13 +220,10 @@ async def get_post(request: Request) -> Response:
 
 async def me(request: Request) -> Response:
     async with request.app.state.pool.acquire() as conn:
-        try:
-            user_id = await _signed_in(conn, request)
-        except Unauthorized as error:
-            return _unauthorized(str(error))
+        user_id = await _signed_in(conn, request)
         m = await conn.fetchrow(USER_SQL, user_id)
     if m is None:
-        return _unauthorized("Session has ended; sign in again")
+        raise Unauthorized("Session has ended; sign in again")
     roles = sorted(m["roles"].split(",")) if m["roles"] else []
     return _json(
         {
@@ -279,4 +270,5 @@ app = Starlette(
         Route("/api/v1/users/me", me),
     ],
     lifespan=lifespan,
+    exception_handlers={Unauthorized: _unauthorized},
 )

@@ -506,40 +506,21 @@ def postgres_scenarios(p: Server, r: Server, env: dict[str, str]) -> list[Row]:
         if not same_answer(p.base, r.base, path, token):
             raise RuntimeError(f"R and Pressroom answer {path} differently; fix R first")
 
-    step("(a) post list")
-    pa, ra = side_by_side(p.base + LIST_PATH, r.base + LIST_PATH, token=token)
-    ratio_a = ratio_of(pa, ra)
-    rows.append(
-        Row(
-            "(a)",
-            "GET /posts?limit=20, auth",
-            pa.summary(),
-            ra.summary(),
-            ratio_a,
-            ">= 0.85 R (floor .75)",
-            ratio_a >= 0.85,
+    compared = [
+        ("(a)", "GET /posts?limit=20, auth", LIST_PATH, 0.85, ">= 0.85 R (floor .75)"),
+        ("(b)", "GET /posts/{id}", one_post, 0.8, ">= 0.8 R"),
+        ("(c)", "GET /users/me", ME_PATH, 0.8, ">= 0.8 R"),
+    ]
+    runs: dict[str, Run] = {}
+    for key, title, path, wanted, target in compared:
+        step(f"{key} {title}")
+        p_run, r_run = side_by_side(p.base + path, r.base + path, token=token)
+        runs[key] = p_run
+        ratio = ratio_of(p_run, r_run)
+        rows.append(
+            Row(key, title, p_run.summary(), r_run.summary(), ratio, target, ratio >= wanted)
         )
-    )
-    step("(b) one post")
-    pb, rb = side_by_side(p.base + one_post, r.base + one_post, token=token)
-    ratio_b = ratio_of(pb, rb)
-    rows.append(
-        Row(
-            "(b)",
-            "GET /posts/{id}",
-            pb.summary(),
-            rb.summary(),
-            ratio_b,
-            ">= 0.8 R",
-            ratio_b >= 0.8,
-        )
-    )
-    step("(c) /users/me")
-    pc, rc = side_by_side(p.base + ME_PATH, r.base + ME_PATH, token=token)
-    ratio_c = ratio_of(pc, rc)
-    rows.append(
-        Row("(c)", "GET /users/me", pc.summary(), rc.summary(), ratio_c, ">= 0.8 R", ratio_c >= 0.8)
-    )
+    pa = runs["(a)"]
 
     rows.append(graphql_scenario(p, token, pa))
 
