@@ -25,6 +25,15 @@ async def test_me_is_the_full_view_of_the_caller(author: Person) -> None:
     assert body["profile"]["firstName"] == "Ada"
 
 
+async def test_me_shows_each_role_its_own_account_and_roles(
+    moderator: Person, admin: Person
+) -> None:
+    for person, roles in ((moderator, ["moderator", "user"]), (admin, ["admin", "user"])):
+        body = (await person.get("/users/me")).json()
+        assert set(body) == FULL_USER_FIELDS
+        assert (body["id"], body["email"], body["roles"]) == (person.id, person.email, roles)
+
+
 async def test_me_and_users_need_a_signed_in_caller(
     anon: httpx.AsyncClient, author: Person
 ) -> None:
