@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     cors_allow_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     docs_enabled: bool | None = None
     graphql_introspection: bool | None = None
+    # GraphQL limits, checked before a resolver runs (docs: the GraphQL section of the README).
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 15
+    graphql_max_tokens: int = 2000
+    graphql_max_query_bytes: int = 16 * 1024
     database_pool_size: int = 10
     database_timeout_seconds: float = 5.0
     # A query still unanswered after this long fails (503), so a stuck database cannot hang us.
