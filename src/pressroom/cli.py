@@ -1,6 +1,7 @@
-"""`pressroom`: serve · migrate · users create · seed-demo · openapi.
+"""`pressroom`: serve · migrate · users create · seed-demo · openapi · graphql-schema.
 
-Commands report as JSON log lines on stdout, like the server; only `openapi` prints a document.
+Commands report as JSON log lines on stdout, like the server; only `openapi` and
+`graphql-schema` print a document.
 """
 
 from __future__ import annotations
@@ -139,6 +140,14 @@ def openapi() -> None:
     from pressroom.app import create_app
 
     typer.echo(json.dumps(create_app(load_settings()).openapi(), indent=2))
+
+
+@app.command("graphql-schema")
+def graphql_schema() -> None:
+    """Print the GraphQL schema (SDL), as committed in src/pressroom/graphql/schema.graphql."""
+    from pressroom.graphql.schema import sdl
+
+    typer.echo(sdl(), nl=False)
 
 
 def main() -> None:

@@ -1,15 +1,34 @@
 """One statement for a page and its total: the count rides along as an uncorrelated subquery,
-which both PostgreSQL and SQLite evaluate once; a second query runs only past the last page."""
+which both PostgreSQL and SQLite evaluate once; a second query runs only past the last page.
+
+Keyset slices (cursor pagination) follow the same shape: one statement for the rows after a
+cursor with the list's bounds, and one statement for a slice of many groups at once."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, bindparam, func, select
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement, FromClause
 
+from pressroom.kit.cursors import Position, SliceRequest
 from pressroom.kit.pagination import PageRequest
 
 TOTAL_LABEL = "page_total"
@@ -60,3 +79,144 @@ async def fetch_page(
 ) -> tuple[list[Row[Any]], int]:
     statement, count = page_statements(query, source=source, where=where, order_by=order_by)
     return await run_page(conn, statement, count, page=page)
+
+
+@dataclass(frozen=True, slots=True)
+class SliceRows:
+    """One keyset slice: its rows (each carrying `slice_key` and `slice_id`) and its bounds."""
+
+    rows: list[Row[Any]]
+    total: int
+    has_next: bool
+    has_previous: bool
+
+    def positions(self, key: str) -> list[Position]:
+        return [Position(key, row.slice_key, int(row.slice_id)) for row in self.rows]
+
+
+def _past(
+    key: ColumnElement[Any], tie: ColumnElement[Any], after: Position | None, descending: bool
+) -> ColumnElement[bool] | None:
+    """Rows strictly after the cursor in (key, id) order; None when there is no cursor."""
+    if after is None:
+        return None
+    if descending:
+        return or_(key < after.value, and_(key == after.value, tie < after.id))
+    return or_(key > after.value, and_(key == after.value, tie > after.id))
+
+
+def _order(
+    key: ColumnElement[Any], tie: ColumnElement[Any], descending: bool
+) -> list[ColumnElement[Any]]:
+    return [key.desc(), tie.desc()] if descending else [key.asc(), tie.asc()]
+
+
+async def fetch_slice(
+    conn: AsyncConnection,
+    query: Select[Any],
+    *,
+    source: FromClause,
+    where: Sequence[ColumnElement[bool]],
+    key: ColumnElement[Any],
+    tie: ColumnElement[Any],
+    request: SliceRequest,
+    after: Position | None,
+    descending: bool = True,
+) -> SliceRows:
+    """A keyset slice in one statement: the rows after the cursor (one more than asked, to
+    know whether a next page exists), the list's total, and whether rows precede the cursor."""
+    past = _past(key, tie, after, descending)
+    count = select(func.count()).select_from(source).where(*where)
+    bounds = [count.scalar_subquery().label(TOTAL_LABEL)]
+    if past is not None:
+        before = select(literal(1)).select_from(source).where(*where, not_(past))
+        bounds.append(exists(before).label("slice_before"))
+    statement = (
+        query.add_columns(*bounds, key.label("slice_key"), tie.label("slice_id"))
+        .where(*where, *([past] if past is not None else []))
+        .order_by(*_order(key, tie, descending))
+        .limit(request.first + 1)
+    )
+    rows = list((await conn.execute(statement)).all())
+    if rows:
+        first_row = rows[0]._mapping
+        total = int(first_row[TOTAL_LABEL])
+        has_previous = past is not None and bool(first_row["slice_before"])
+    elif past is None:
+        total, has_previous = 0, False
+    else:
+        # Past the end of the list: only the bounds are left to tell.
+        bounds_row = (await conn.execute(select(*bounds))).one()._mapping
+        total, has_previous = int(bounds_row[TOTAL_LABEL]), bool(bounds_row["slice_before"])
+    return SliceRows(rows[: request.first], total, len(rows) > request.first, has_previous)
+
+
+async def fetch_slices_by_group(
+    conn: AsyncConnection,
+    query: Select[Any],
+    *,
+    group: ColumnElement[int],
+    group_ids: Sequence[int],
+    where: Sequence[ColumnElement[bool]],
+    key: ColumnElement[Any],
+    tie: ColumnElement[Any],
+    request: SliceRequest,
+    after: Position | None,
+    descending: bool = True,
+) -> dict[int, SliceRows]:
+    """The same slice of many lists (the posts of many users) in one statement.
+
+    Window functions number each group's rows on either side of the cursor; the outer query
+    keeps the first `request.first` rows after it, plus one row per side so that groups with
+    nothing left after the cursor still report their total and what precedes it.
+    """
+    if not group_ids:
+        return {}
+    past = _past(key, tie, after, descending)
+    side_flag: ColumnElement[Any] = (
+        literal_column("1") if past is None else case((past, 1), else_=0)
+    )
+    side = [group] if past is None else [group, side_flag]
+    inner = (
+        query.add_columns(
+            group.label("slice_group"),
+            key.label("slice_key"),
+            tie.label("slice_id"),
+            side_flag.label("slice_past"),
+            func.count().over(partition_by=group).label("slice_total"),
+            func.count().over(partition_by=side).label("slice_side"),
+            func.row_number()
+            .over(partition_by=side, order_by=_order(key, tie, descending))
+            .label("slice_rank"),
+        )
+        .where(group.in_(group_ids), *where)
+        .subquery("slices")
+    )
+    c = inner.c
+    statement = (
+        select(inner)
+        .where(or_(and_(c.slice_past == 1, c.slice_rank <= request.first), c.slice_rank == 1))
+        .order_by(c.slice_group, c.slice_past.desc(), c.slice_rank)
+    )
+    found: dict[int, list[Row[Any]]] = {group_id: [] for group_id in group_ids}
+    totals: dict[int, int] = {}
+    after_counts: dict[int, int] = {}
+    before: set[int] = set()
+    for row in (await conn.execute(statement)).all():
+        group_id = int(row.slice_group)
+        totals[group_id] = int(row.slice_total)
+        if row.slice_past == 1:
+            after_counts[group_id] = int(row.slice_side)
+            if row.slice_rank <= request.first:
+                found[group_id].append(row)
+        else:
+            before.add(group_id)
+    return {
+        group_id: SliceRows(
+            rows,
+            totals.get(group_id, 0),
+            after_counts.get(group_id, 0) > request.first,
+            group_id in before,
+        )
+        for group_id, rows in found.items()
+    }

@@ -11,8 +11,15 @@ from sqlalchemy import RowMapping, Select, bindparam, delete, func, insert, or_,
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
-from pressroom.db.paging import page_statements, run_page
+from pressroom.db.paging import (
+    SliceRows,
+    fetch_slice,
+    fetch_slices_by_group,
+    page_statements,
+    run_page,
+)
 from pressroom.db.tables import post_tags, posts, profiles, tags, users
+from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.pagination import PageRequest
 from pressroom.kit.sorting import SortField
 from pressroom.posts.models import PostRecord
@@ -99,6 +106,53 @@ class PostRepository:
         tags_by_post = await self.tags.tags_of_posts([row.id for row in rows])
         return [_record(row._mapping, tags_by_post[row.id]) for row in rows], total
 
+    async def slice(
+        self, *, key: PostSortKey, where: Sequence[ColumnElement[bool]], request: SliceRequest
+    ) -> Slice[PostRecord]:
+        """Newest first by `key` (published_at or created_at), by keyset on (key, id)."""
+        found = await fetch_slice(
+            self.conn,
+            select(*_POST_COLUMNS).select_from(_POST_SOURCE),
+            source=_COUNT_SOURCE,
+            where=where,
+            key=_slice_column(key),
+            tie=posts.c.id,
+            request=request,
+            after=request.after_for(key.value),
+        )
+        return await self._slice(found, key)
+
+    async def slices_by_author(
+        self,
+        user_ids: Sequence[int],
+        *,
+        where: Sequence[ColumnElement[bool]],
+        request: SliceRequest,
+    ) -> dict[int, Slice[PostRecord]]:
+        """The same slice of many users' posts, newest first: two statements for any number
+        of users (the posts, then the tags of all of them)."""
+        found = await fetch_slices_by_group(
+            self.conn,
+            select(*_POST_COLUMNS).select_from(_POST_SOURCE),
+            group=posts.c.user_id,
+            group_ids=user_ids,
+            where=where,
+            key=posts.c.created_at,
+            tie=posts.c.id,
+            request=request,
+            after=request.after_for(PostSortKey.CREATED_AT.value),
+        )
+        post_ids = [row.id for rows in found.values() for row in rows.rows]
+        tags_by_post = await self.tags.tags_of_posts(post_ids)
+        return {
+            user_id: _slice_of(rows, PostSortKey.CREATED_AT, tags_by_post)
+            for user_id, rows in found.items()
+        }
+
+    async def _slice(self, found: SliceRows, key: PostSortKey) -> Slice[PostRecord]:
+        tags_by_post = await self.tags.tags_of_posts([row.id for row in found.rows])
+        return _slice_of(found, key, tags_by_post)
+
     async def user_exists(self, user_id: int) -> bool:
         found = await self.conn.scalar(
             select(users.c.id).where(users.c.id == user_id, users.c.deleted_at.is_(None))
@@ -182,6 +236,28 @@ class PostConditions:
             func.lower(posts.c.title).like(pattern, escape="\\"),
             func.lower(posts.c.content).like(pattern, escape="\\"),
         )
+
+
+def _slice_of(
+    found: SliceRows, key: PostSortKey, tags_by_post: dict[int, list[TagRef]]
+) -> Slice[PostRecord]:
+    return Slice(
+        [_record(row._mapping, tags_by_post[row.id]) for row in found.rows],
+        found.positions(key.value),
+        found.total,
+        found.has_next,
+        found.has_previous,
+    )
+
+
+def _slice_column(key: PostSortKey) -> ColumnElement[Any]:
+    match key:
+        case PostSortKey.PUBLISHED_AT:
+            return posts.c.published_at
+        case PostSortKey.CREATED_AT:
+            return posts.c.created_at
+        case PostSortKey.TITLE:
+            raise ValueError("post slices run newest first, by a timestamp")
 
 
 def _sort_column(field: SortField[PostSortKey]) -> ColumnElement[Any]:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.sql import ColumnElement
@@ -13,6 +14,7 @@ from pressroom.auth.actor import Actor
 from pressroom.auth.permissions import Permission
 from pressroom.db.engine import Database
 from pressroom.kit.clock import utcnow
+from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
 from pressroom.kit.observability import Metrics
 from pressroom.kit.pagination import Page, PageRequest
@@ -62,21 +64,41 @@ class PostService:
         fields = parse_sort(
             sort, PostSortKey, DEFAULT_PUBLISHED_SORT if query.published else DEFAULT_DRAFT_SORT
         )
-        where: list[ColumnElement[bool]] = [PostConditions.published(query.published)]
-        if not query.published:
-            if not actor.is_authenticated:
-                return Page([], page, 0)
-            if not may_see_all_drafts(actor):
-                where.append(PostConditions.by_author(actor.require_user_id()))
-        if query.author_id is not None:
-            where.append(PostConditions.by_author(query.author_id))
-        if query.tag_slug:
-            where.append(PostConditions.tagged(query.tag_slug))
-        if query.search:
-            where.append(PostConditions.matching(query.search))
+        where = _list_conditions(actor, query)
+        if where is None:
+            return Page([], page, 0)
         async with self.db.read() as conn:
             items, total = await PostRepository(conn).page(page=page, sort=fields, where=where)
         return Page(items, page, total)
+
+    async def list_slice(
+        self, actor: Actor, request: SliceRequest, query: PostFilter
+    ) -> Slice[PostRecord]:
+        """The cursor-paginated post list (GraphQL) under `list_posts`' rules: published posts
+        newest published first, or the drafts the actor may see, newest first."""
+        where = _list_conditions(actor, query)
+        if where is None:
+            return Slice.empty()
+        key = PostSortKey.PUBLISHED_AT if query.published else PostSortKey.CREATED_AT
+        async with self.db.read() as conn:
+            return await PostRepository(conn).slice(key=key, where=where, request=request)
+
+    async def slices_by_authors(
+        self, actor: Actor, user_ids: Sequence[int], request: SliceRequest
+    ) -> dict[int, Slice[PostRecord]]:
+        """Many users' posts at once, newest first, each under `list_by_author`'s rule:
+        published posts, plus drafts for their author and moderators."""
+        where: list[ColumnElement[bool]] = []
+        if not may_see_all_drafts(actor):
+            where.append(
+                PostConditions.published_or_by(actor.user_id)
+                if actor.user_id is not None
+                else PostConditions.published(True)
+            )
+        async with self.db.read() as conn:
+            return await PostRepository(conn).slices_by_author(
+                user_ids, where=where, request=request
+            )
 
     async def list_by_author(
         self, actor: Actor, user_id: int, page: PageRequest, sort: str | None = None
@@ -182,6 +204,23 @@ class PostService:
         found = await repo.tags.ensure(names)
         await repo.tags.set_post_tags(post_id, [t.id for t in found])
         return found
+
+
+def _list_conditions(actor: Actor, query: PostFilter) -> list[ColumnElement[bool]] | None:
+    """What a post list may show this actor; None when it can show nothing (anonymous drafts)."""
+    where: list[ColumnElement[bool]] = [PostConditions.published(query.published)]
+    if not query.published:
+        if not actor.is_authenticated:
+            return None
+        if not may_see_all_drafts(actor):
+            where.append(PostConditions.by_author(actor.require_user_id()))
+    if query.author_id is not None:
+        where.append(PostConditions.by_author(query.author_id))
+    if query.tag_slug:
+        where.append(PostConditions.tagged(query.tag_slug))
+    if query.search:
+        where.append(PostConditions.matching(query.search))
+    return where
 
 
 def _tag_names(names: list[str]) -> list[tuple[str, str]]:

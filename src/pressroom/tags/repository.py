@@ -10,13 +10,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
-from pressroom.db.paging import fetch_page
+from pressroom.db.paging import fetch_page, fetch_slice
 from pressroom.db.tables import post_tags, posts, tags, users
+from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.pagination import PageRequest
 from pressroom.kit.sorting import SortField
 from pressroom.tags.models import TagRecord, TagRef
 from pressroom.tags.sorting import TagSortKey
 
+# GraphQL tag lists run A to Z; their cursors name this key.
+TAG_SLICE_KEY = "name"
 # Published posts of live authors, per tag: what `postCount` counts.
 _published_counts = (
     select(post_tags.c.tag_id, func.count().label("post_count"))
@@ -65,6 +68,40 @@ class TagRepository:
             page=page,
         )
         return [_record(row._mapping) for row in rows], total
+
+    async def slice(self, request: SliceRequest) -> Slice[TagRecord]:
+        """Tags by name (A to Z), by keyset on (lower(name), id)."""
+        found = await fetch_slice(
+            self.conn,
+            select(
+                tags.c.id, tags.c.name, tags.c.slug, _post_count.label("post_count")
+            ).select_from(_TAG_SOURCE),
+            source=tags,
+            where=[],
+            key=func.lower(tags.c.name),
+            tie=tags.c.id,
+            request=request,
+            after=request.after_for(TAG_SLICE_KEY),
+            descending=False,
+        )
+        return Slice(
+            [_record(row._mapping) for row in found.rows],
+            found.positions(TAG_SLICE_KEY),
+            found.total,
+            found.has_next,
+            found.has_previous,
+        )
+
+    async def post_counts(self, tag_ids: Sequence[int]) -> dict[int, int]:
+        """`postCount` of many tags in one statement."""
+        if not tag_ids:
+            return {}
+        rows = await self.conn.execute(
+            select(tags.c.id, _post_count.label("post_count"))
+            .select_from(_TAG_SOURCE)
+            .where(tags.c.id.in_(list(tag_ids)))
+        )
+        return {row.id: int(row.post_count) for row in rows}
 
     async def by_slug(self, slug: str) -> TagRecord | None:
         row = (

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pressroom.auth.actor import Actor
 from pressroom.auth.permissions import Permission
 from pressroom.db.engine import Database
+from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Conflict, NotFound
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.sorting import parse_sort
@@ -25,6 +28,14 @@ class TagService:
         async with self.db.read() as conn:
             items, total = await TagRepository(conn).page(page, fields)
         return Page(items, page, total)
+
+    async def list_slice(self, request: SliceRequest) -> Slice[TagRecord]:
+        async with self.db.read() as conn:
+            return await TagRepository(conn).slice(request)
+
+    async def post_counts(self, tag_ids: Sequence[int]) -> dict[int, int]:
+        async with self.db.read() as conn:
+            return await TagRepository(conn).post_counts(tag_ids)
 
     async def get(self, slug: str) -> TagRecord:
         async with self.db.read() as conn:

@@ -10,12 +10,16 @@ from sqlalchemy import RowMapping, bindparam, delete, func, insert, or_, select,
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
-from pressroom.db.paging import fetch_page
+from pressroom.db.paging import fetch_page, fetch_slice
 from pressroom.db.tables import profiles, user_roles, user_settings, users
+from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.pagination import PageRequest
 from pressroom.kit.sorting import SortField
 from pressroom.users.models import Profile, UserRecord
 from pressroom.users.sorting import UserSortKey
+
+# GraphQL user lists run newest first; their cursors name this key.
+USER_SLICE_KEY = "created_at"
 
 
 def roles_of_user() -> Any:
@@ -140,23 +144,7 @@ class UserRepository:
         search_email: bool,
         role: str | None,
     ) -> tuple[list[UserRecord], int]:
-        where: list[ColumnElement[bool]] = [users.c.deleted_at.is_(None)]
-        if search:
-            pattern = f"%{escape_like(search.lower())}%"
-            matches = [
-                func.lower(profiles.c.first_name).like(pattern, escape="\\"),
-                func.lower(profiles.c.last_name).like(pattern, escape="\\"),
-                func.lower(profiles.c.first_name + " " + profiles.c.last_name).like(
-                    pattern, escape="\\"
-                ),
-            ]
-            if search_email:
-                matches.append(func.lower(users.c.email).like(pattern, escape="\\"))
-            where.append(or_(*matches))
-        if role:
-            where.append(
-                users.c.id.in_(select(user_roles.c.user_id).where(user_roles.c.role == role))
-            )
+        where = _list_conditions(search=search, search_email=search_email, role=role)
         order_by = [_sort_column(field) for field in sort]
         tie_breaker = users.c.id.desc() if sort[0].descending else users.c.id.asc()
         rows, total = await fetch_page(
@@ -168,6 +156,44 @@ class UserRepository:
             page=page,
         )
         return [_record(row._mapping) for row in rows], total
+
+    async def slice(
+        self,
+        *,
+        request: SliceRequest,
+        search: str | None,
+        search_email: bool,
+        role: str | None,
+    ) -> Slice[UserRecord]:
+        """Newest first, by keyset on (created_at, id)."""
+        found = await fetch_slice(
+            self.conn,
+            select(*_USER_COLUMNS).select_from(_USER_SOURCE),
+            source=_USER_SOURCE,
+            where=_list_conditions(search=search, search_email=search_email, role=role),
+            key=users.c.created_at,
+            tie=users.c.id,
+            request=request,
+            after=request.after_for(USER_SLICE_KEY),
+        )
+        return Slice(
+            [_record(row._mapping) for row in found.rows],
+            found.positions(USER_SLICE_KEY),
+            found.total,
+            found.has_next,
+            found.has_previous,
+        )
+
+    async def get_many(self, user_ids: Sequence[int]) -> dict[int, UserRecord]:
+        """Live users by id, in one statement; unknown and deleted ids are left out."""
+        if not user_ids:
+            return {}
+        rows = await self.conn.execute(
+            select(*_USER_COLUMNS)
+            .select_from(_USER_SOURCE)
+            .where(users.c.id.in_(list(user_ids)), users.c.deleted_at.is_(None))
+        )
+        return {row.id: _record(row._mapping) for row in rows}
 
     async def update_profile(self, user_id: int, values: dict[str, Any], now: datetime) -> None:
         await self.conn.execute(
@@ -234,6 +260,27 @@ class UserRepository:
             .where(users.c.id == user_id)
             .values(password_hash=password_hash, updated_at=now)
         )
+
+
+def _list_conditions(
+    *, search: str | None, search_email: bool, role: str | None
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [users.c.deleted_at.is_(None)]
+    if search:
+        pattern = f"%{escape_like(search.lower())}%"
+        matches = [
+            func.lower(profiles.c.first_name).like(pattern, escape="\\"),
+            func.lower(profiles.c.last_name).like(pattern, escape="\\"),
+            func.lower(profiles.c.first_name + " " + profiles.c.last_name).like(
+                pattern, escape="\\"
+            ),
+        ]
+        if search_email:
+            matches.append(func.lower(users.c.email).like(pattern, escape="\\"))
+        where.append(or_(*matches))
+    if role:
+        where.append(users.c.id.in_(select(user_roles.c.user_id).where(user_roles.c.role == role)))
+    return where
 
 
 def _sort_column(field: SortField[UserSortKey]) -> ColumnElement[Any]:

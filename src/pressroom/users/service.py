@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import exc as sa_exc
 
 from pressroom.auth.actor import Actor
@@ -12,6 +14,7 @@ from pressroom.auth.service import ClientInfo
 from pressroom.config import Settings
 from pressroom.db.engine import Database
 from pressroom.kit.clock import utcnow
+from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pressroom.kit.observability import Metrics, get_logger
 from pressroom.kit.pagination import Page, PageRequest
@@ -117,16 +120,10 @@ class UserService:
         search: str | None = None,
         role: str | None = None,
     ) -> Page[UserView]:
-        actor.require_user_id()
-        manager = actor.can(Permission.USERS_MANAGE)
+        manager = self._may_list(actor, role)
         fields = parse_sort(sort, UserSortKey, DEFAULT_USER_SORT)
         if not manager and any(f.key is UserSortKey.EMAIL for f in fields):
             raise Forbidden("Sorting by email requires the users:manage permission")
-        if role is not None:
-            if not manager:
-                raise Forbidden("Filtering by role requires the users:manage permission")
-            if role not in {r.value for r in Role}:
-                raise ValidationFailed.on("role", f"unknown role {role!r}")
         async with self.db.read() as conn:
             users, total = await UserRepository(conn).page(
                 page=page,
@@ -136,6 +133,48 @@ class UserService:
                 role=role,
             )
         return Page([self._view(actor, u) for u in users], page, total)
+
+    async def list_slice(
+        self,
+        actor: Actor,
+        request: SliceRequest,
+        *,
+        search: str | None = None,
+        role: str | None = None,
+    ) -> Slice[UserView]:
+        """The cursor-paginated user list (GraphQL), newest first, under `list_users`' rules."""
+        manager = self._may_list(actor, role)
+        async with self.db.read() as conn:
+            found = await UserRepository(conn).slice(
+                request=request,
+                search=search.strip() if search else None,
+                search_email=manager,
+                role=role,
+            )
+        views = [self._view(actor, u) for u in found.items]
+        return Slice(views, found.positions, found.total, found.has_next, found.has_previous)
+
+    async def views(self, actor: Actor, user_ids: Sequence[int]) -> dict[int, UserView]:
+        """Many users at once (authors of a post list), each as this actor may see them.
+
+        Unlike `get`, anonymous callers may ask: a post's author is public (REST shows its id
+        and profile on every post), and the public view shows nothing more.
+        """
+        async with self.db.read() as conn:
+            found = await UserRepository(conn).get_many(user_ids)
+        return {user_id: self._view(actor, user) for user_id, user in found.items()}
+
+    def _may_list(self, actor: Actor, role: str | None) -> bool:
+        """Signed-in callers list users; filtering by role is for users:manage holders.
+        Returns whether the actor is such a manager."""
+        actor.require_user_id()
+        manager = actor.can(Permission.USERS_MANAGE)
+        if role is not None:
+            if not manager:
+                raise Forbidden("Filtering by role requires the users:manage permission")
+            if role not in {r.value for r in Role}:
+                raise ValidationFailed.on("role", f"unknown role {role!r}")
+        return manager
 
     async def update(self, actor: Actor, user_id: int, changes: UpdateUserRequest) -> UserView:
         actor.require_user_id()

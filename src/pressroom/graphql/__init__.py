@@ -1,0 +1,1 @@
+"""The GraphQL door (`/graphql`): the seed's schema over the same services as REST."""

@@ -1,0 +1,78 @@
+"""How the one error hierarchy (kit.errors) reaches GraphQL clients.
+
+Mutations answer refusals in their payload, `errors: [UserError!]`, one entry per field and
+message with the REST error code; queries answer null for NotFound and a GraphQL error with
+`extensions.code` for anything else. Errors that are not ours are masked (limits.ShapeErrors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import strawberry
+
+from graphql import GraphQLError
+from pressroom.kit.errors import AppError, NotFound
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="Why a mutation was refused: the REST error code, by input field.")
+class UserError:
+    field: str | None = strawberry.field(
+        description="Dotted path of the input field (`profile.firstName`), null for the whole"
+    )
+    message: str
+    code: str = strawberry.field(description="The REST error code, e.g. VALIDATION_ERROR")
+
+
+class PublicError(GraphQLError):
+    """An error whose message is meant for the client: never masked."""
+
+    def __init__(self, message: str, code: str, details: dict[str, list[str]] | None = None):
+        extensions: dict[str, object] = {"code": code}
+        if details:
+            extensions["details"] = details
+        super().__init__(message, extensions=extensions)
+
+
+def public_error(error: AppError) -> PublicError:
+    return PublicError(error.message, error.code, error.details)
+
+
+def user_errors(error: AppError) -> list[UserError]:
+    """`{field, message, code}` entries: one per field message, or one without a field."""
+    if not error.details:
+        return [UserError(field=None, message=error.message, code=error.code)]
+    return [
+        UserError(field=field, message=message, code=error.code)
+        for field, messages in error.details.items()
+        for message in messages
+    ]
+
+
+async def answer(work: Awaitable[T]) -> T:
+    """A query field: service refusals become GraphQL errors carrying their code."""
+    try:
+        return await work
+    except AppError as error:
+        raise public_error(error) from None
+
+
+async def answer_or_null(work: Awaitable[T]) -> T | None:
+    """A nullable query field: what does not exist (or may not be known to exist) is null."""
+    try:
+        return await work
+    except NotFound:
+        return None
+    except AppError as error:
+        raise public_error(error) from None
+
+
+async def attempt(work: Awaitable[T]) -> tuple[T | None, list[UserError]]:
+    """A mutation: the result and no errors, or no result and the refusal as UserErrors."""
+    try:
+        return await work, []
+    except AppError as error:
+        return None, user_errors(error)

@@ -1,0 +1,163 @@
+"""What a GraphQL operation must pass before any resolver runs, and how errors leave.
+
+In order: credentials (a bad token refuses the operation), size in bytes, tokens (parser),
+depth, aliases and introspection (validation rules, cached with the parsed document), then
+every `first` against its bound, with the operation's variables. Errors that are not ours
+(unexpected exceptions) are masked and logged; no stack, SQL or file path reaches a client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import IgnoreContext
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    Visitor,
+    value_from_ast_untyped,
+    visit,
+)
+from pressroom.config import Settings
+from pressroom.graphql.errors import PublicError
+from pressroom.kit.cursors import MAX_SLICE_SIZE
+from pressroom.kit.observability import get_logger
+
+log = get_logger("pressroom.graphql")
+UNEXPECTED = "An unexpected error occurred"
+INVALID_QUERY_CODE = "GRAPHQL_VALIDATION_FAILED"
+
+
+def _introspection_field(context: IgnoreContext) -> bool:
+    # Introspection reads the schema, never the database; its standard query nests deeper
+    # than any data query needs, so it is left to the introspection switch, not the depth one.
+    return context.field_name.startswith("__")
+
+
+def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
+    """Built once per schema: the same rule classes every request, so validation results can
+    be cached per document."""
+    rules: list[type[ASTValidationRule]] = [
+        max_depth_rule(settings.graphql_max_depth, _introspection_field),
+        max_aliases_rule(settings.graphql_max_aliases),
+    ]
+    if not settings.allow_introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return tuple(rules)
+
+
+class RefuseBadCredentials(SchemaExtension):
+    """A token that is malformed, expired or ended refuses the operation (401), as in REST."""
+
+    def on_operation(self) -> Iterator[None]:
+        error = getattr(self.execution_context.context, "auth_error", None)
+        if error is not None:
+            raise PublicError(error.message, error.code)
+        yield
+
+
+class AddRules(SchemaExtension):
+    def __init__(self, rules: tuple[type[ASTValidationRule], ...]) -> None:
+        self.rules = rules
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.validation_rules = context.validation_rules + self.rules
+        yield
+
+
+class QuerySize(SchemaExtension):
+    """Refuses documents over a byte budget before they are parsed."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+
+    def on_parse(self) -> Iterator[None]:
+        size = len((self.execution_context.query or "").encode())
+        if size > self.max_bytes:
+            raise PublicError(
+                f"Query is {size} bytes; at most {self.max_bytes} are allowed", "QUERY_TOO_LARGE"
+            )
+        yield
+
+
+class PageSizes(SchemaExtension):
+    """Every `first` (and `pagination.first`) of the document, variables included, within
+    0..100, checked after validation and before execution."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None:
+            for value in requested_sizes(context.graphql_document, context.variables or {}):
+                if isinstance(value, int) and not 0 <= value <= MAX_SLICE_SIZE:
+                    raise PublicError(
+                        f"`first` must be between 0 and {MAX_SLICE_SIZE}; got {value}",
+                        "VALIDATION_ERROR",
+                        {"first": [f"must be between 0 and {MAX_SLICE_SIZE}"]},
+                    )
+        yield
+
+
+class _SizeArguments(Visitor):
+    def __init__(self, variables: dict[str, Any]) -> None:
+        super().__init__()
+        self.variables = variables
+        self.values: list[Any] = []
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        for argument in node.arguments or ():
+            name = argument.name.value
+            if name == "first":
+                self.values.append(value_from_ast_untyped(argument.value, self.variables))
+            elif name == "pagination":
+                value = value_from_ast_untyped(argument.value, self.variables)
+                if isinstance(value, dict):
+                    self.values.append(value.get("first"))
+
+
+def requested_sizes(document: DocumentNode, variables: dict[str, Any]) -> list[Any]:
+    visitor = _SizeArguments(variables)
+    visit(document, visitor)
+    return visitor.values
+
+
+class ShapeErrors(SchemaExtension):
+    """Our errors keep their message and code; anything else becomes a generic message."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [shape_error(error) for error in errors]
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def shape_error(error: GraphQLError) -> GraphQLError:
+    if is_unexpected(error):
+        return GraphQLError(
+            UNEXPECTED,
+            error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_ERROR"},
+        )
+    if not (error.extensions or {}).get("code"):
+        return GraphQLError(
+            error.message,
+            error.nodes,
+            path=error.path,
+            extensions={**(error.extensions or {}), "code": INVALID_QUERY_CODE},
+        )
+    return error

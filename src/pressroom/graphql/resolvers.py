@@ -1,0 +1,295 @@
+"""Query and Mutation: parse, call one service method, shape. No rules live here."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import strawberry
+
+from pressroom.auth.endpoints import NO_STORE
+from pressroom.auth.models import TokenPair
+from pressroom.auth.schemas import LoginRequest, RefreshRequest
+from pressroom.graphql.errors import answer, answer_or_null, attempt
+from pressroom.graphql.types import (
+    AuthTokens,
+    Connection,
+    CreatePostInput,
+    CreatePostPayload,
+    CreateUserInput,
+    CreateUserPayload,
+    DeletePostPayload,
+    DeleteUserPayload,
+    Info,
+    LoginInput,
+    LoginPayload,
+    PaginationInput,
+    Post,
+    PostFilter,
+    RefreshTokenInput,
+    RefreshTokenPayload,
+    Tag,
+    UpdatePostInput,
+    UpdatePostPayload,
+    UpdateUserInput,
+    UpdateUserPayload,
+    User,
+    UserFilter,
+    connection,
+    described,
+    described_mutation,
+    graphql_id,
+    input_dict,
+)
+from pressroom.kit.cursors import MAX_SLICE_SIZE, slice_request
+from pressroom.kit.errors import ValidationFailed
+from pressroom.kit.validation import parse_input
+from pressroom.posts import models as post_models
+from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
+from pressroom.users.schemas import CreateUserRequest, UpdateUserRequest
+
+V = TypeVar("V")
+MAX_ID = 2**63 - 1
+# The same bounds REST puts on these query parameters.
+SEARCH_MAX_CHARS = 100
+ROLE_MAX_CHARS = 32
+TAG_SLUG_MAX_CHARS = 50
+
+
+def given(value: V | None) -> V | None:
+    """An input field the client left out reads as None."""
+    return None if value is strawberry.UNSET else value
+
+
+def parse_id(value: str, field: str = "id") -> int:
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_ID:
+        raise ValidationFailed.on(field, "must be a positive integer id")
+    return int(value)
+
+
+def bounded(value: str | None, field: str, max_chars: int) -> str | None:
+    if value is not None and len(value) > max_chars:
+        raise ValidationFailed.on(field, f"must be at most {max_chars} characters")
+    return value
+
+
+def tokens(pair: TokenPair) -> AuthTokens:
+    return AuthTokens(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        token_type="Bearer",
+        expires_in=pair.expires_in,
+    )
+
+
+@strawberry.type
+class Query:
+    @described("Signed-in callers; null when no such (live) user")
+    async def user(self, info: Info, id: strawberry.ID) -> User | None:
+        ctx = info.context
+
+        async def load() -> User:
+            view = await ctx.services.users.get(ctx.actor, parse_id(id))
+            ctx.loaders.saw_users([view])
+            return User.of(view)
+
+        return await answer_or_null(load())
+
+    @described(
+        f"Signed-in callers; newest first; `first` 0..{MAX_SLICE_SIZE} (default 20)."
+        " Filtering by role and matching `q` against emails are for users:manage holders."
+    )
+    async def users(
+        self,
+        info: Info,
+        filter: UserFilter | None = None,
+        pagination: PaginationInput | None = None,
+    ) -> Connection[User]:
+        ctx = info.context
+
+        async def load() -> Connection[User]:
+            page = pagination or PaginationInput()
+            request = slice_request(given(page.first), given(page.after))
+            wanted = filter or UserFilter()
+            found = await ctx.services.users.list_slice(
+                ctx.actor,
+                request,
+                search=bounded(given(wanted.q), "q", SEARCH_MAX_CHARS),
+                role=bounded(given(wanted.role), "role", ROLE_MAX_CHARS),
+            )
+            ctx.loaders.saw_users(found.items)
+            return connection(found, User.of)
+
+        return await answer(load())
+
+    @described("The signed-in caller; null for anonymous callers")
+    async def current_user(self, info: Info) -> User | None:
+        ctx = info.context
+        if not ctx.actor.is_authenticated:
+            return None
+
+        async def load() -> User:
+            view = await ctx.services.users.current(ctx.actor)
+            ctx.loaders.saw_users([view])
+            return User.of(view)
+
+        return await answer_or_null(load())
+
+    @described("Drafts only for their author, moderators and admins")
+    async def post(self, info: Info, id: strawberry.ID) -> Post | None:
+        ctx = info.context
+
+        async def load() -> Post:
+            return Post.of(await ctx.services.posts.get(ctx.actor, parse_id(id)))
+
+        return await answer_or_null(load())
+
+    @described(
+        "Published posts, newest published first; with `published: false`, the "
+        "drafts the caller may see, newest first"
+    )
+    async def posts(
+        self,
+        info: Info,
+        filter: PostFilter | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[Post]:
+        ctx = info.context
+
+        async def load() -> Connection[Post]:
+            request = slice_request(first, after)
+            wanted = filter or PostFilter()
+            author = given(wanted.author)
+            query = post_models.PostFilter(
+                published=given(wanted.published) is not False,
+                tag_slug=bounded(given(wanted.tag), "tag", TAG_SLUG_MAX_CHARS),
+                author_id=None if author is None else parse_id(author, "author"),
+                search=bounded(given(wanted.q), "q", SEARCH_MAX_CHARS),
+            )
+            found = await ctx.services.posts.list_slice(ctx.actor, request, query)
+            return connection(found, Post.of)
+
+        return await answer(load())
+
+    @described("All tags, A to Z")
+    async def tags(
+        self, info: Info, first: int | None = 100, after: str | None = None
+    ) -> Connection[Tag]:
+        ctx = info.context
+
+        async def load() -> Connection[Tag]:
+            found = await ctx.services.tags.list_slice(slice_request(first, after))
+            return connection(found, Tag.of)
+
+        return await answer(load())
+
+
+@strawberry.type
+class Mutation:
+    @described_mutation("Sign-up, open to anyone")
+    async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:
+        ctx = info.context
+
+        async def run() -> User:
+            data = parse_input(CreateUserRequest, input_dict(input))
+            return User.of(await ctx.services.users.sign_up(data))
+
+        user, errors = await attempt(run())
+        return CreateUserPayload(user=user, errors=errors)
+
+    @described_mutation("Oneself, or users:manage holders; roles only by the latter")
+    async def update_user(
+        self, info: Info, id: strawberry.ID, input: UpdateUserInput
+    ) -> UpdateUserPayload:
+        ctx = info.context
+
+        async def run() -> User:
+            ctx.actor.require_user_id()  # who asks comes before what they sent, as in REST
+            user_id = parse_id(id)
+            changes = parse_input(UpdateUserRequest, input_dict(input))
+            return User.of(await ctx.services.users.update(ctx.actor, user_id, changes))
+
+        user, errors = await attempt(run())
+        return UpdateUserPayload(user=user, errors=errors)
+
+    @described_mutation("Soft delete; ends every session of the user")
+    async def delete_user(self, info: Info, id: strawberry.ID) -> DeleteUserPayload:
+        ctx = info.context
+
+        async def run() -> strawberry.ID:
+            ctx.actor.require_user_id()
+            user_id = parse_id(id)
+            await ctx.services.users.delete(ctx.actor, user_id)
+            return graphql_id(user_id)
+
+        deleted, errors = await attempt(run())
+        return DeleteUserPayload(deleted_user_id=deleted, errors=errors)
+
+    @strawberry.mutation
+    async def create_post(self, info: Info, input: CreatePostInput) -> CreatePostPayload:
+        ctx = info.context
+
+        async def run() -> Post:
+            ctx.actor.require_user_id()
+            data = parse_input(CreatePostRequest, input_dict(input))
+            return Post.of(await ctx.services.posts.create(ctx.actor, data))
+
+        post, errors = await attempt(run())
+        return CreatePostPayload(post=post, errors=errors)
+
+    @described_mutation("The author, or an admin")
+    async def update_post(
+        self, info: Info, id: strawberry.ID, input: UpdatePostInput
+    ) -> UpdatePostPayload:
+        ctx = info.context
+
+        async def run() -> Post:
+            ctx.actor.require_user_id()
+            post_id = parse_id(id)
+            changes = parse_input(UpdatePostRequest, input_dict(input))
+            return Post.of(await ctx.services.posts.update(ctx.actor, post_id, changes))
+
+        post, errors = await attempt(run())
+        return UpdatePostPayload(post=post, errors=errors)
+
+    @described_mutation("The author, or posts:delete holders")
+    async def delete_post(self, info: Info, id: strawberry.ID) -> DeletePostPayload:
+        ctx = info.context
+
+        async def run() -> strawberry.ID:
+            ctx.actor.require_user_id()
+            post_id = parse_id(id)
+            await ctx.services.posts.delete(ctx.actor, post_id)
+            return graphql_id(post_id)
+
+        deleted, errors = await attempt(run())
+        return DeletePostPayload(deleted_post_id=deleted, errors=errors)
+
+    @strawberry.mutation
+    async def login(self, info: Info, input: LoginInput) -> LoginPayload:
+        ctx = info.context
+
+        async def run() -> AuthTokens:
+            data = parse_input(LoginRequest, input_dict(input))
+            return tokens(await ctx.services.auth.login(data.email, data.password, ctx.client))
+
+        no_store(info)
+        pair, errors = await attempt(run())
+        return LoginPayload(tokens=pair, errors=errors)
+
+    @described_mutation("Rotates the refresh token: the one sent stops working")
+    async def refresh_token(self, info: Info, input: RefreshTokenInput) -> RefreshTokenPayload:
+        ctx = info.context
+
+        async def run() -> AuthTokens:
+            data = parse_input(RefreshRequest, input_dict(input))
+            return tokens(await ctx.services.auth.refresh(data.refresh_token, ctx.client))
+
+        no_store(info)
+        pair, errors = await attempt(run())
+        return RefreshTokenPayload(tokens=pair, errors=errors)
+
+
+def no_store(info: Info) -> None:
+    if info.context.response is not None:
+        info.context.response.headers.update(NO_STORE)

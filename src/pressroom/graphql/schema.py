@@ -1,0 +1,99 @@
+"""The schema, its limits and the `/graphql` router."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.fastapi import GraphQLRouter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from graphql import GraphQLError
+from pressroom.config import Settings
+from pressroom.graphql.context import get_context
+from pressroom.graphql.limits import (
+    AddRules,
+    PageSizes,
+    QuerySize,
+    RefuseBadCredentials,
+    ShapeErrors,
+    is_unexpected,
+    log,
+    validation_rules,
+)
+from pressroom.graphql.resolvers import Mutation, Query
+from pressroom.kit.clock import rfc3339
+
+SDL_FILE = Path(__file__).with_name("schema.graphql")
+# Parsed and validated documents, shared by every request (bounded: query texts are untrusted).
+DOCUMENT_CACHE_SIZE = 256
+
+
+def _parse_datetime(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("a timestamp needs a time zone")
+    return parsed
+
+
+DATETIME = strawberry.scalar(
+    name="DateTime",
+    description="RFC 3339 timestamp in UTC with a Z, e.g. 2026-01-31T09:30:00.000000Z",
+    serialize=rfc3339,
+    parse_value=_parse_datetime,
+)
+
+
+class PressroomSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Refusals are answers, not incidents; only what ShapeErrors masks is logged, in full.
+        for error in errors:
+            if is_unexpected(error):
+                log.error(
+                    "graphql_unexpected_error",
+                    path=error.path,
+                    exc_info=error.original_error,
+                )
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    rules = validation_rules(settings)
+    return PressroomSchema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(
+            scalar_map={datetime: DATETIME},
+            # Suggestions ("did you mean ...?") would spell out a schema kept private.
+            disable_field_suggestions=not settings.allow_introspection,
+        ),
+        extensions=[
+            RefuseBadCredentials,
+            ShapeErrors,
+            lambda: QuerySize(settings.graphql_max_query_bytes),
+            lambda: MaxTokensLimiter(settings.graphql_max_tokens),
+            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: AddRules(rules),
+            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+            PageSizes,
+        ],
+    )
+
+
+def sdl() -> str:
+    """The schema in SDL, as committed in `schema.graphql`."""
+    return build_schema(Settings(graphql_introspection=True)).as_str() + "\n"
+
+
+def graphql_router(settings: Settings) -> GraphQLRouter[Any, None]:
+    return GraphQLRouter(
+        build_schema(settings),
+        context_getter=get_context,
+        graphql_ide="graphiql" if settings.show_docs else None,
+        allow_queries_via_get=True,
+    )

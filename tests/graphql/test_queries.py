@@ -1,0 +1,201 @@
+"""Reading through GraphQL: the same views and visibility as REST, Relay connections."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.conftest import Person
+from tests.graphql.conftest import data_of, error_codes, graphql
+
+RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+USER_FIELDS = (
+    "id email emailVerified roles profile { firstName lastName }"
+    " settings { emailNotifications } createdAt updatedAt"
+)
+
+
+async def publish(person: Person, title: str, tags: list[str] | None = None) -> int:
+    reply = await person.post(
+        "/posts", json={"title": title, "content": "Body", "published": True, "tags": tags or []}
+    )
+    assert reply.status_code == 201, reply.text
+    return int(reply.json()["id"])
+
+
+async def test_current_user_is_the_full_view_with_string_ids_and_z_timestamps(
+    author: Person,
+) -> None:
+    data = await data_of(author, f"{{ currentUser {{ {USER_FIELDS} }} }}")
+    me = data["currentUser"]
+    assert me["id"] == str(author.id)
+    assert me["email"] == author.email
+    assert me["roles"] == ["user"]
+    assert me["settings"] == {"emailNotifications": True}
+    assert RFC3339_Z.match(me["createdAt"])
+    assert RFC3339_Z.match(me["updatedAt"])
+
+
+async def test_current_user_is_null_for_anonymous_callers(anon: httpx.AsyncClient) -> None:
+    assert await data_of(anon, "{ currentUser { id } }") == {"currentUser": None}
+
+
+async def test_another_user_sees_no_email_as_in_rest(author: Person, stranger: Person) -> None:
+    data = await data_of(stranger, f'{{ user(id: "{author.id}") {{ {USER_FIELDS} }} }}')
+    seen = data["user"]
+    assert seen["email"] is None
+    assert seen["roles"] is None
+    assert seen["settings"] is None
+    assert seen["updatedAt"] is None
+    assert seen["profile"] == {"firstName": "Ada", "lastName": "Author"}
+    rest = (await stranger.get(f"/users/{author.id}")).json()
+    assert "email" not in rest
+
+
+async def test_admin_sees_every_email(author: Person, admin: Person) -> None:
+    data = await data_of(admin, f'{{ user(id: "{author.id}") {{ email }} }}')
+    assert data["user"]["email"] == author.email
+
+
+async def test_unknown_user_is_null(author: Person) -> None:
+    assert await data_of(author, '{ user(id: "999999") { id } }') == {"user": None}
+
+
+async def test_users_need_a_signed_in_caller(anon: httpx.AsyncClient) -> None:
+    body = await graphql(anon, "{ users { totalCount } }")
+    assert body["data"] is None
+    assert error_codes(body) == ["AUTHENTICATION_ERROR"]
+    assert body["errors"][0]["message"] == "Authentication required"
+
+
+async def test_a_bad_token_is_refused_not_treated_as_anonymous(
+    client: httpx.AsyncClient,
+) -> None:
+    reply = await client.post(
+        "http://testserver/graphql",
+        json={"query": "{ posts { totalCount } }"},
+        headers={"Authorization": "Bearer not-a-token"},
+    )
+    assert reply.status_code == 401
+    assert reply.headers["www-authenticate"].startswith("Bearer")
+    body = reply.json()
+    assert body["data"] is None
+    assert error_codes(body) == ["AUTHENTICATION_ERROR"]
+
+
+async def test_queries_work_over_get(anon: httpx.AsyncClient, author: Person) -> None:
+    await publish(author, "Over GET")
+    reply = await anon.get(
+        "http://testserver/graphql", params={"query": "{ posts { edges { node { title } } } }"}
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["data"]["posts"]["edges"][0]["node"]["title"] == "Over GET"
+
+
+async def test_mutations_are_refused_over_get(anon: httpx.AsyncClient) -> None:
+    reply = await anon.get(
+        "http://testserver/graphql",
+        params={
+            "query": 'mutation { login(input: {email: "a@b.co", password: "x"}) { errors { code } } }'  # noqa: E501
+        },
+    )
+    assert reply.status_code == 400
+    assert "mutations are not allowed" in reply.text.lower()
+
+
+async def test_posts_walk_forward_with_cursors_without_repeats(
+    author: Person, anon: httpx.AsyncClient
+) -> None:
+    ids = [await publish(author, f"Post {n}") for n in range(5)]
+    query = """query($after: String) { posts(first: 2, after: $after) {
+        totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { id } } } }"""
+    seen: list[int] = []
+    after = None
+    pages = 0
+    while True:
+        connection = (await data_of(anon, query, {"after": after}))["posts"]
+        pages += 1
+        assert connection["totalCount"] == 5
+        assert connection["pageInfo"]["hasPreviousPage"] is (after is not None)
+        seen += [int(edge["node"]["id"]) for edge in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    assert pages == 3
+    assert seen == list(reversed(ids))
+
+
+async def test_a_cursor_still_works_after_new_posts_arrive(
+    author: Person, anon: httpx.AsyncClient
+) -> None:
+    ids = [await publish(author, f"Post {n}") for n in range(4)]
+    query = """query($after: String) {
+        posts(first: 2, after: $after) { edges { node { id } } pageInfo { endCursor } } }"""
+    first_page = (await data_of(anon, query))["posts"]
+    await publish(author, "Newer")
+    await publish(author, "Newest")
+    second = (await data_of(anon, query, {"after": first_page["pageInfo"]["endCursor"]}))["posts"]
+    assert [int(e["node"]["id"]) for e in second["edges"]] == [ids[1], ids[0]]
+
+
+async def test_a_made_up_cursor_is_a_validation_error(anon: httpx.AsyncClient) -> None:
+    body = await graphql(anon, '{ posts(after: "bm9wZQ") { totalCount } }')
+    assert error_codes(body) == ["VALIDATION_ERROR"]
+    assert body["errors"][0]["extensions"]["details"] == {"after": ["is not a cursor of this list"]}
+
+
+async def test_others_drafts_are_null_and_own_drafts_visible(
+    author: Person, stranger: Person
+) -> None:
+    draft = await author.post("/posts", json={"title": "Secret", "content": "x"})
+    post_id = draft.json()["id"]
+    query = f'{{ post(id: "{post_id}") {{ title published publishedAt author {{ id }} }} }}'
+    assert await data_of(stranger, query) == {"post": None}
+    own = (await data_of(author, query))["post"]
+    assert own == {
+        "title": "Secret",
+        "published": False,
+        "publishedAt": None,
+        "author": {"id": str(author.id)},
+    }
+
+
+async def test_user_posts_include_drafts_only_for_their_author(
+    author: Person, stranger: Person, moderator: Person
+) -> None:
+    await publish(author, "Out")
+    await author.post("/posts", json={"title": "Draft", "content": "x"})
+    query = (
+        f'{{ user(id: "{author.id}") {{ posts {{ totalCount edges {{ node {{ title }} }} }} }} }}'
+    )
+    titles = lambda data: [e["node"]["title"] for e in data["user"]["posts"]["edges"]]  # noqa: E731
+    assert titles(await data_of(stranger, query)) == ["Out"]
+    assert titles(await data_of(author, query)) == ["Draft", "Out"]
+    assert titles(await data_of(moderator, query)) == ["Draft", "Out"]
+
+
+async def test_tags_list_with_post_counts(author: Person, anon: httpx.AsyncClient) -> None:
+    await publish(author, "One", ["Python", "News"])
+    await publish(author, "Two", ["Python"])
+    data = await data_of(anon, "{ tags { totalCount edges { node { name slug postCount } } } }")
+    assert [e["node"] for e in data["tags"]["edges"]] == [
+        {"name": "News", "slug": "news", "postCount": 1},
+        {"name": "Python", "slug": "python", "postCount": 2},
+    ]
+    posts = await data_of(anon, "{ posts { edges { node { tags { slug postCount } } } } }")
+    assert posts["posts"]["edges"][1]["node"]["tags"] == [
+        {"slug": "news", "postCount": 1},
+        {"slug": "python", "postCount": 2},
+    ]
+
+
+async def test_users_filter_by_role_is_for_managers(
+    admin: Person, author: Person, moderator: Person
+) -> None:
+    query = '{ users(filter: {role: "moderator"}) { totalCount edges { node { id } } } }'
+    data = await data_of(admin, query)
+    assert [e["node"]["id"] for e in data["users"]["edges"]] == [str(moderator.id)]
+    body = await graphql(author, query)
+    assert error_codes(body) == ["AUTHORIZATION_ERROR"]
