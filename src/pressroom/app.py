@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from pressroom import __version__
 from pressroom.auth import endpoints as auth_endpoints
 from pressroom.config import Settings
+from pressroom.graphql.schema import graphql_router
 from pressroom.kit.body_guard import BodyGuardMiddleware
 from pressroom.kit.docs import DOCS_PATH, install_docs
 from pressroom.kit.http_errors import install_error_handlers
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(tag_endpoints.router)
     app.include_router(api)
     app.include_router(operations_router)
+    app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)
 
     # Added last runs first: request ids wrap everything, so even a 413 or a 429 carries one.
     app.add_middleware(
