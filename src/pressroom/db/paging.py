@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Integer,
@@ -28,9 +28,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement, FromClause
 
-from pressroom.kit.cursors import Position, SliceRequest
+from pressroom.kit.cursors import Position, Slice, SliceRequest
 from pressroom.kit.pagination import PageRequest
 
+T = TypeVar("T")
 TOTAL_LABEL = "page_total"
 _LIMIT = bindparam("page_limit", type_=Integer)
 _OFFSET = bindparam("page_offset", type_=Integer)
@@ -90,8 +91,10 @@ class SliceRows:
     has_next: bool
     has_previous: bool
 
-    def positions(self, key: str) -> list[Position]:
-        return [Position(key, row.slice_key, int(row.slice_id)) for row in self.rows]
+    def as_slice(self, items: list[T], key: str) -> Slice[T]:
+        """The slice of `items` (the rows, shaped), with cursors naming the sort `key`."""
+        positions = [Position(key, row.slice_key, int(row.slice_id)) for row in self.rows]
+        return Slice(items, positions, self.total, self.has_next, self.has_previous)
 
 
 def _past(

@@ -241,12 +241,8 @@ class PostConditions:
 def _slice_of(
     found: SliceRows, key: PostSortKey, tags_by_post: dict[int, list[TagRef]]
 ) -> Slice[PostRecord]:
-    return Slice(
-        [_record(row._mapping, tags_by_post[row.id]) for row in found.rows],
-        found.positions(key.value),
-        found.total,
-        found.has_next,
-        found.has_previous,
+    return found.as_slice(
+        [_record(row._mapping, tags_by_post[row.id]) for row in found.rows], key.value
     )
 
 

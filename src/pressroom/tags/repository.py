@@ -34,6 +34,9 @@ _published_counts = (
 )
 _post_count = func.coalesce(_published_counts.c.post_count, 0)
 _TAG_SOURCE = tags.outerjoin(_published_counts, _published_counts.c.tag_id == tags.c.id)
+_TAG_QUERY = select(
+    tags.c.id, tags.c.name, tags.c.slug, _post_count.label("post_count")
+).select_from(_TAG_SOURCE)
 
 
 # Built once (every post list and post runs it); the ids expand to one parameter each.
@@ -59,9 +62,7 @@ class TagRepository:
         order_by = [_sort_column(field) for field in sort]
         rows, total = await fetch_page(
             self.conn,
-            select(
-                tags.c.id, tags.c.name, tags.c.slug, _post_count.label("post_count")
-            ).select_from(_TAG_SOURCE),
+            _TAG_QUERY,
             source=tags,
             where=[],
             order_by=[*order_by, tags.c.id.asc()],
@@ -73,9 +74,7 @@ class TagRepository:
         """Tags by name (A to Z), by keyset on (lower(name), id)."""
         found = await fetch_slice(
             self.conn,
-            select(
-                tags.c.id, tags.c.name, tags.c.slug, _post_count.label("post_count")
-            ).select_from(_TAG_SOURCE),
+            _TAG_QUERY,
             source=tags,
             where=[],
             key=func.lower(tags.c.name),
@@ -84,13 +83,7 @@ class TagRepository:
             after=request.after_for(TAG_SLICE_KEY),
             descending=False,
         )
-        return Slice(
-            [_record(row._mapping) for row in found.rows],
-            found.positions(TAG_SLICE_KEY),
-            found.total,
-            found.has_next,
-            found.has_previous,
-        )
+        return found.as_slice([_record(row._mapping) for row in found.rows], TAG_SLICE_KEY)
 
     async def post_counts(self, tag_ids: Sequence[int]) -> dict[int, int]:
         """`postCount` of many tags in one statement."""
@@ -104,13 +97,7 @@ class TagRepository:
         return {row.id: int(row.post_count) for row in rows}
 
     async def by_slug(self, slug: str) -> TagRecord | None:
-        row = (
-            await self.conn.execute(
-                select(tags.c.id, tags.c.name, tags.c.slug, _post_count.label("post_count"))
-                .select_from(_TAG_SOURCE)
-                .where(tags.c.slug == slug)
-            )
-        ).first()
+        row = (await self.conn.execute(_TAG_QUERY.where(tags.c.slug == slug))).first()
         return _record(row._mapping) if row else None
 
     async def id_for_slug(self, slug: str) -> int | None:

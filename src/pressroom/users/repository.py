@@ -176,13 +176,7 @@ class UserRepository:
             request=request,
             after=request.after_for(USER_SLICE_KEY),
         )
-        return Slice(
-            [_record(row._mapping) for row in found.rows],
-            found.positions(USER_SLICE_KEY),
-            found.total,
-            found.has_next,
-            found.has_previous,
-        )
+        return found.as_slice([_record(row._mapping) for row in found.rows], USER_SLICE_KEY)
 
     async def get_many(self, user_ids: Sequence[int]) -> dict[int, UserRecord]:
         """Live users by id, in one statement; unknown and deleted ids are left out."""
