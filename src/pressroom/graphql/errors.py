@@ -11,9 +11,11 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import strawberry
-
 from graphql import GraphQLError
-from pressroom.kit.errors import AppError, NotFound
+from starlette.responses import Response
+
+from pressroom.kit.errors import AppError, NotFound, RateLimited, ServiceUnavailable
+from pressroom.kit.responses import error_headers
 
 T = TypeVar("T")
 
@@ -52,27 +54,38 @@ def user_errors(error: AppError) -> list[UserError]:
     ]
 
 
-async def answer(work: Awaitable[T]) -> T:
+def _retry_after(error: AppError, response: Response | None) -> None:
+    """Rate limits and outages tell the client when to come back, as REST does."""
+    if response is not None and isinstance(error, RateLimited | ServiceUnavailable):
+        response.headers.update(error_headers(error))
+
+
+async def answer(work: Awaitable[T], response: Response | None = None) -> T:
     """A query field: service refusals become GraphQL errors carrying their code."""
     try:
         return await work
     except AppError as error:
+        _retry_after(error, response)
         raise public_error(error) from None
 
 
-async def answer_or_null(work: Awaitable[T]) -> T | None:
+async def answer_or_null(work: Awaitable[T], response: Response | None = None) -> T | None:
     """A nullable query field: what does not exist (or may not be known to exist) is null."""
     try:
         return await work
     except NotFound:
         return None
     except AppError as error:
+        _retry_after(error, response)
         raise public_error(error) from None
 
 
-async def attempt(work: Awaitable[T]) -> tuple[T | None, list[UserError]]:
+async def attempt(
+    work: Awaitable[T], response: Response | None = None
+) -> tuple[T | None, list[UserError]]:
     """A mutation: the result and no errors, or no result and the refusal as UserErrors."""
     try:
         return await work, []
     except AppError as error:
+        _retry_after(error, response)
         return None, user_errors(error)

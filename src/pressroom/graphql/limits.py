@@ -11,11 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import IgnoreContext
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
-
 from graphql import (
     ASTValidationRule,
     DocumentNode,
@@ -26,6 +21,11 @@ from graphql import (
     value_from_ast_untyped,
     visit,
 )
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import IgnoreContext
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+
 from pressroom.config import Settings
 from pressroom.graphql.errors import PublicError
 from pressroom.kit.cursors import MAX_SLICE_SIZE

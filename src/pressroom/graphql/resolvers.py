@@ -92,7 +92,7 @@ class Query:
             ctx.loaders.saw_users([view])
             return User.of(view)
 
-        return await answer_or_null(load())
+        return await answer_or_null(load(), info.context.response)
 
     @described(
         f"Signed-in callers; newest first; `first` 0..{MAX_SLICE_SIZE} (default 20)."
@@ -119,7 +119,7 @@ class Query:
             ctx.loaders.saw_users(found.items)
             return connection(found, User.of)
 
-        return await answer(load())
+        return await answer(load(), info.context.response)
 
     @described("The signed-in caller; null for anonymous callers")
     async def current_user(self, info: Info) -> User | None:
@@ -132,7 +132,7 @@ class Query:
             ctx.loaders.saw_users([view])
             return User.of(view)
 
-        return await answer_or_null(load())
+        return await answer_or_null(load(), info.context.response)
 
     @described("Drafts only for their author, moderators and admins")
     async def post(self, info: Info, id: strawberry.ID) -> Post | None:
@@ -141,7 +141,7 @@ class Query:
         async def load() -> Post:
             return Post.of(await ctx.services.posts.get(ctx.actor, parse_id(id)))
 
-        return await answer_or_null(load())
+        return await answer_or_null(load(), info.context.response)
 
     @described(
         "Published posts, newest published first; with `published: false`, the "
@@ -169,7 +169,7 @@ class Query:
             found = await ctx.services.posts.list_slice(ctx.actor, request, query)
             return connection(found, Post.of)
 
-        return await answer(load())
+        return await answer(load(), info.context.response)
 
     @described("All tags, A to Z")
     async def tags(
@@ -181,7 +181,7 @@ class Query:
             found = await ctx.services.tags.list_slice(slice_request(first, after))
             return connection(found, Tag.of)
 
-        return await answer(load())
+        return await answer(load(), info.context.response)
 
 
 @strawberry.type
@@ -192,9 +192,9 @@ class Mutation:
 
         async def run() -> User:
             data = parse_input(CreateUserRequest, input_dict(input))
-            return User.of(await ctx.services.users.sign_up(data))
+            return User.of(await ctx.services.users.sign_up(data, client=ctx.client))
 
-        user, errors = await attempt(run())
+        user, errors = await attempt(run(), info.context.response)
         return CreateUserPayload(user=user, errors=errors)
 
     @described_mutation("Oneself, or users:manage holders; roles only by the latter")
@@ -209,7 +209,7 @@ class Mutation:
             changes = parse_input(UpdateUserRequest, input_dict(input))
             return User.of(await ctx.services.users.update(ctx.actor, user_id, changes))
 
-        user, errors = await attempt(run())
+        user, errors = await attempt(run(), info.context.response)
         return UpdateUserPayload(user=user, errors=errors)
 
     @described_mutation("Soft delete; ends every session of the user")
@@ -222,7 +222,7 @@ class Mutation:
             await ctx.services.users.delete(ctx.actor, user_id)
             return graphql_id(user_id)
 
-        deleted, errors = await attempt(run())
+        deleted, errors = await attempt(run(), info.context.response)
         return DeleteUserPayload(deleted_user_id=deleted, errors=errors)
 
     @strawberry.mutation
@@ -234,7 +234,7 @@ class Mutation:
             data = parse_input(CreatePostRequest, input_dict(input))
             return Post.of(await ctx.services.posts.create(ctx.actor, data))
 
-        post, errors = await attempt(run())
+        post, errors = await attempt(run(), info.context.response)
         return CreatePostPayload(post=post, errors=errors)
 
     @described_mutation("The author, or an admin")
@@ -249,7 +249,7 @@ class Mutation:
             changes = parse_input(UpdatePostRequest, input_dict(input))
             return Post.of(await ctx.services.posts.update(ctx.actor, post_id, changes))
 
-        post, errors = await attempt(run())
+        post, errors = await attempt(run(), info.context.response)
         return UpdatePostPayload(post=post, errors=errors)
 
     @described_mutation("The author, or posts:delete holders")
@@ -262,7 +262,7 @@ class Mutation:
             await ctx.services.posts.delete(ctx.actor, post_id)
             return graphql_id(post_id)
 
-        deleted, errors = await attempt(run())
+        deleted, errors = await attempt(run(), info.context.response)
         return DeletePostPayload(deleted_post_id=deleted, errors=errors)
 
     @strawberry.mutation
@@ -274,7 +274,7 @@ class Mutation:
             return tokens(await ctx.services.auth.login(data.email, data.password, ctx.client))
 
         no_store(info)
-        pair, errors = await attempt(run())
+        pair, errors = await attempt(run(), info.context.response)
         return LoginPayload(tokens=pair, errors=errors)
 
     @described_mutation("Rotates the refresh token: the one sent stops working")
@@ -286,7 +286,7 @@ class Mutation:
             return tokens(await ctx.services.auth.refresh(data.refresh_token, ctx.client))
 
         no_store(info)
-        pair, errors = await attempt(run())
+        pair, errors = await attempt(run(), info.context.response)
         return RefreshTokenPayload(tokens=pair, errors=errors)
 
 

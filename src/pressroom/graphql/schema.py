@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from graphql import GraphQLError
 from pressroom.config import Settings
 from pressroom.graphql.context import get_context
 from pressroom.graphql.limits import (

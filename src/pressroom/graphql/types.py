@@ -154,7 +154,7 @@ class User:
             info.context.loaders.saw_users([self.view])
             return connection(found, Post.of)
 
-        return await answer(load())
+        return await answer(load(), info.context.response)
 
     @strawberry.field
     def created_at(self) -> datetime:
@@ -232,7 +232,7 @@ class Post:
                 raise NotFound("User not found")
             return User.of(view)
 
-        return await answer(load())
+        return await answer(load(), info.context.response)
 
     @strawberry.field
     def tags(self) -> list[Tag]:
