@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -97,6 +98,13 @@ class Settings(BaseSettings):
     @classmethod
     def _rate_limit_notation(cls, value: str) -> str:
         parse_rate_limit(value)  # raises ValueError with the notation it expected
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # raises ValueError naming the entry
         return value
 
     @field_validator("cors_allow_origins")
