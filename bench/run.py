@@ -82,6 +82,7 @@ class Run:
     write_errors: int = 0
     non_2xx: int = 0
     timeouts: int = 0
+    cpu_s: float = 0.0  # CPU time of the server's processes while wrk ran
 
     def add(self, report: dict[str, Any]) -> None:
         self.requests += report["requests"]
@@ -122,6 +123,9 @@ class Run:
             "socket_errors": self.connect_errors + self.read_errors + self.write_errors,
             "timeouts": self.timeouts,
             "non_2xx": self.non_2xx,
+            "server_cpu_ms_per_request": round(self.cpu_s * 1000 / self.requests, 2)
+            if self.requests
+            else None,
         }
 
 
@@ -158,21 +162,32 @@ def wrk(
     raise RuntimeError(f"wrk printed no report:\n{done.stdout}\n{done.stderr}")
 
 
-def measure(url: str, seconds: float, **options: Any) -> Run:
+def measure(url: str, seconds: float, server: Server | None = None, **options: Any) -> Run:
     run = Run()
-    run.add(wrk(url, seconds, **options))
+    measured_into(run, server, url, seconds, **options)
     return run
 
 
-def side_by_side(p_url: str, r_url: str, **options: Any) -> tuple[Run, Run]:
+def measured_into(
+    run: Run, server: Server | None, url: str, seconds: float, **options: Any
+) -> None:
+    """One wrk run added to `run`, with the CPU the server spent meanwhile: unlike requests/s,
+    CPU per request hardly moves when other work on a shared machine takes cores away."""
+    before = server.cpu_seconds() if server else 0.0
+    run.add(wrk(url, seconds, **options))
+    if server:
+        run.cpu_s += server.cpu_seconds() - before
+
+
+def side_by_side(p: Server, r: Server, path: str, **options: Any) -> tuple[Run, Run]:
     """Pressroom and R in alternating slices, after a warm-up of each."""
-    for url in (p_url, r_url):
-        wrk(url, WARMUP_SECONDS, **options)
+    for server in (p, r):
+        wrk(server.base + path, WARMUP_SECONDS, **options)
     p_run, r_run = Run(), Run()
     for index in range(SLICES):
-        order = [(p_url, p_run), (r_url, r_run)]
-        for url, run in order if index % 2 == 0 else reversed(order):
-            run.add(wrk(url, SLICE_SECONDS, **options))
+        order = [(p, p_run), (r, r_run)]
+        for server, run in order if index % 2 == 0 else reversed(order):
+            measured_into(run, server, server.base + path, SLICE_SECONDS, **options)
     return p_run, r_run
 
 
@@ -218,6 +233,16 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.log.close()
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU of every process in the server's session (it leads one)."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[3]) == self.process.pid:  # field 6: session id
+                    total += int(fields[11]) + int(fields[12])  # fields 14, 15: utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -464,7 +489,9 @@ def run_all() -> dict[str, Any]:
         single = pressroom("pressroom-1w", env, P_PORT, 1)
         try:
             token = sign_in(single.base)
-            run = measure(single.base + LIST_PATH, SOLO_SECONDS, token=token, connections=256)
+            run = measure(
+                single.base + LIST_PATH, SOLO_SECONDS, single, token=token, connections=256
+            )
             s = run.summary()
             bad = run.errors + run.non_2xx
             rows.append(
@@ -520,19 +547,20 @@ def postgres_scenarios(p: Server, r: Server, env: dict[str, str]) -> list[Row]:
     runs: dict[str, Run] = {}
     for key, title, path, wanted, target in compared:
         step(f"{key} {title}")
-        p_run, r_run = side_by_side(p.base + path, r.base + path, token=token)
+        p_run, r_run = side_by_side(p, r, path, token=token)
         runs[key] = p_run
         ratio = ratio_of(p_run, r_run)
-        rows.append(
-            Row(key, title, p_run.summary(), r_run.summary(), ratio, target, ratio >= wanted)
-        )
+        p_sum, r_sum = p_run.summary(), r_run.summary()
+        cpu = f"CPU/request P {p_sum['server_cpu_ms_per_request']} ms, "
+        cpu += f"R {r_sum['server_cpu_ms_per_request']} ms"
+        rows.append(Row(key, title, p_sum, r_sum, ratio, target, ratio >= wanted, note=cpu))
     pa = runs["(a)"]
 
     rows.append(graphql_scenario(p, token, pa))
 
     step("(e) POST /posts")
     pe = measure(
-        p.base + "/api/v1/posts", SOLO_SECONDS, token=token, method="POST", body=new_post_body()
+        p.base + "/api/v1/posts", SOLO_SECONDS, p, token=token, method="POST", body=new_post_body()
     )
     e = pe.summary()
     rows.append(
@@ -546,7 +574,7 @@ def postgres_scenarios(p: Server, r: Server, env: dict[str, str]) -> list[Row]:
 
     step("(f) post list while 20 logins/s run")
     with LoginLoad(p.base, LOGINS_PER_SECOND, users=1000) as logins:
-        pf = measure(p.base + LIST_PATH, SOLO_SECONDS, token=token)
+        pf = measure(p.base + LIST_PATH, SOLO_SECONDS, p, token=token)
     rise = pf.percentile_ms(99) / pa.percentile_ms(99) if pa.percentile_ms(99) else 0.0
     ok = sum(1 for s in logins.statuses if s == 200)
     login_rate = len(logins.statuses) / SOLO_SECONDS
@@ -568,7 +596,7 @@ def postgres_scenarios(p: Server, r: Server, env: dict[str, str]) -> list[Row]:
     # Closed loop with think time: each of the 64 connections pauses a random (exponential)
     # time with mean 64/target between requests, so the offered rate is about half the maximum.
     delay_ms = CONNECTIONS / target_rps * 1000
-    ph = measure(p.base + LIST_PATH, SOLO_SECONDS, token=token, delay_ms=delay_ms)
+    ph = measure(p.base + LIST_PATH, SOLO_SECONDS, p, token=token, delay_ms=delay_ms)
     h = ph.summary()
     rows.append(
         Row(
@@ -595,7 +623,7 @@ def graphql_scenario(p: Server, token: str, list_run: Run) -> Row:
     step("(d) GraphQL post list")
     request = {"token": token, "method": "POST", "body": graphql_body(GRAPHQL_LIST_QUERY)}
     wrk(p.base + "/graphql", WARMUP_SECONDS, **request)
-    run = measure(p.base + "/graphql", SOLO_SECONDS, **request)
+    run = measure(p.base + "/graphql", SOLO_SECONDS, p, **request)
     ratio = run.rps / list_run.rps if list_run.rps else 0.0
     return Row(
         "(d)",
@@ -620,6 +648,7 @@ def sqlite_writers(base_env: dict[str, str]) -> Row:
             run = measure(
                 server.base + "/api/v1/posts",
                 SOLO_SECONDS,
+                server,
                 token=token,
                 method="POST",
                 body=new_post_body(),
