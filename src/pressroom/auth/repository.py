@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from pressroom.auth.models import PresentedRefreshToken, SessionPrincipal, SessionRecord
 from pressroom.db.tables import refresh_tokens, sessions, users
-from pressroom.users.repository import roles_of_user, split_roles
+from pressroom.users.repository import email_is, roles_of_user, split_roles
 
 USER_AGENT_MAX_CHARS = 255
 
@@ -152,7 +152,7 @@ class SessionRepository:
                     exists().where(
                         sessions.c.user_id == users.c.id,
                         sessions.c.ip == ip,
-                        func.lower(users.c.email) == email.lower(),
+                        email_is(email),
                         users.c.deleted_at.is_(None),
                     )
                 )

@@ -76,6 +76,15 @@ def _record(m: RowMapping) -> UserRecord:
     )
 
 
+def email_is(email: str) -> ColumnElement[bool]:
+    """Same email, any letter case, folded by the database on both sides.
+
+    The unique index folds with the database's lower(); Python's str.lower() folds more
+    (SQLite's lower() knows only ASCII), so "Ünal@x.com" could sign up and never log in.
+    """
+    return func.lower(users.c.email) == func.lower(email)
+
+
 def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -90,9 +99,7 @@ class UserRepository:
 
     async def email_taken(self, email: str) -> bool:
         found = await self.conn.scalar(
-            select(users.c.id).where(
-                func.lower(users.c.email) == email.lower(), users.c.deleted_at.is_(None)
-            )
+            select(users.c.id).where(email_is(email), users.c.deleted_at.is_(None))
         )
         return found is not None
 
@@ -237,7 +244,7 @@ class UserRepository:
         row = (
             await self.conn.execute(
                 select(users.c.id, users.c.email, users.c.password_hash).where(
-                    func.lower(users.c.email) == email.lower(), users.c.deleted_at.is_(None)
+                    email_is(email), users.c.deleted_at.is_(None)
                 )
             )
         ).first()
@@ -261,7 +268,8 @@ def _list_conditions(
 ) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [users.c.deleted_at.is_(None)]
     if search:
-        pattern = f"%{escape_like(search.lower())}%"
+        # Folded by the database like the column, so "Émile" finds Émile on SQLite too.
+        pattern = func.lower(f"%{escape_like(search)}%")
         matches = [
             func.lower(profiles.c.first_name).like(pattern, escape="\\"),
             func.lower(profiles.c.last_name).like(pattern, escape="\\"),
