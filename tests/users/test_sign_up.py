@@ -169,6 +169,16 @@ async def test_duplicate_email_is_409_in_any_letter_case(
     assert await login_status(anon, "ann@x.com") == 200
 
 
+async def test_an_email_with_non_ascii_capitals_signs_in_as_written(
+    anon: httpx.AsyncClient,
+) -> None:
+    assert (await sign_up(anon, email="Ünal@Example.com")).status_code == 201
+    assert await login_status(anon, "Ünal@Example.com") == 200
+    assert await login_status(anon, "ÜNAL@EXAMPLE.COM") == 200
+    reply = await sign_up(anon, email="ÜnAL@example.COM", password="Other-Pass-99")
+    assert_error(reply, 409, "CONFLICT")
+
+
 async def test_concurrent_sign_ups_with_one_email_make_one_account(
     anon: httpx.AsyncClient,
 ) -> None:

@@ -121,6 +121,15 @@ async def test_name_search_matches_names_for_everyone(
         assert [u["id"] for u in found] == [author.id]
 
 
+async def test_name_search_finds_names_with_accented_capitals(
+    people: People, stranger: Person
+) -> None:
+    emile = await people.make(first_name="Émile", last_name="Ødegaard")
+    for query in ("Émile", "ÉMILE", "Ødegaard", "Émile Ødegaard"):
+        found = (await stranger.get("/users", params={"q": query})).json()["data"]
+        assert [u["id"] for u in found] == [emile.id], query
+
+
 async def test_email_search_works_only_for_managers(
     people: People, stranger: Person, admin: Person
 ) -> None:
