@@ -15,6 +15,7 @@ from graphql import GraphQLError
 from starlette.responses import Response
 
 from pressroom.kit.errors import AppError, NotFound, RateLimited, ServiceUnavailable
+from pressroom.kit.observability import record_refusal
 from pressroom.kit.responses import error_headers
 
 T = TypeVar("T")
@@ -54,8 +55,10 @@ def user_errors(error: AppError) -> list[UserError]:
     ]
 
 
-def _retry_after(error: AppError, response: Response | None) -> None:
-    """Rate limits and outages tell the client when to come back, as REST does."""
+def _report_refusal(error: AppError, response: Response | None) -> None:
+    """As REST does: a 403 is logged as a security event, and rate limits and outages tell
+    the client when to come back."""
+    record_refusal(error)
     if response is not None and isinstance(error, RateLimited | ServiceUnavailable):
         response.headers.update(error_headers(error))
 
@@ -65,7 +68,7 @@ async def answer(work: Awaitable[T], response: Response | None = None) -> T:
     try:
         return await work
     except AppError as error:
-        _retry_after(error, response)
+        _report_refusal(error, response)
         raise public_error(error) from None
 
 
@@ -76,7 +79,7 @@ async def answer_or_null(work: Awaitable[T], response: Response | None = None) -
     except NotFound:
         return None
     except AppError as error:
-        _retry_after(error, response)
+        _report_refusal(error, response)
         raise public_error(error) from None
 
 
@@ -87,5 +90,5 @@ async def attempt(
     try:
         return await work, []
     except AppError as error:
-        _retry_after(error, response)
+        _report_refusal(error, response)
         return None, user_errors(error)
