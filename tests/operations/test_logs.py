@@ -85,6 +85,18 @@ def test_a_run_with_sign_up_login_refresh_and_failures_logs_no_secret(tmp_path: 
             f"{api}/users/{admin_id}", headers=user, json={"profile": {"bio": "mine now"}}
         )
         assert forbidden.status_code == 403, forbidden.text
+        graphql_forbidden = httpx.post(
+            f"{server.url}/graphql",
+            headers=user,
+            json={
+                "query": "mutation($id: ID!) { updateUser(id: $id, input: "
+                '{profile: {bio: "mine now"}}) { errors { code } } }',
+                "variables": {"id": str(admin_id)},
+            },
+        )
+        assert graphql_forbidden.json()["data"]["updateUser"]["errors"] == [
+            {"code": "AUTHORIZATION_ERROR"}
+        ]
         promoted = httpx.patch(
             f"{api}/users/{user_id}",
             headers=admin_headers,
@@ -114,6 +126,8 @@ def test_a_run_with_sign_up_login_refresh_and_failures_logs_no_secret(tmp_path: 
         "logout",
     ):
         assert security_event in names, security_event
+    # One 403 through REST, one through GraphQL: both front doors log the refusal.
+    assert names.count("forbidden") == 2
     requests = [e for e in events if e["event"] == "request"]
     for line in requests:
         assert {"request_id", "method", "route", "status", "duration_ms"} <= set(line)
