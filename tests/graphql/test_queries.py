@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 
-from tests.conftest import Person
+from tests.conftest import Person, assert_error
 from tests.graphql.conftest import data_of, error_codes, graphql
 
 RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -70,18 +71,17 @@ async def test_users_need_a_signed_in_caller(anon: httpx.AsyncClient) -> None:
 
 
 async def test_a_bad_token_is_refused_not_treated_as_anonymous(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, count_statements: Any
 ) -> None:
-    reply = await client.post(
-        "http://testserver/graphql",
-        json={"query": "{ posts { totalCount } }"},
-        headers={"Authorization": "Bearer not-a-token"},
-    )
-    assert reply.status_code == 401
+    with count_statements() as counter:
+        reply = await client.post(
+            "http://testserver/graphql",
+            json={"query": "{ posts { totalCount } }"},
+            headers={"Authorization": "Bearer not-a-token"},
+        )
+    assert_error(reply, 401, "AUTHENTICATION_ERROR")
     assert reply.headers["www-authenticate"].startswith("Bearer")
-    body = reply.json()
-    assert body["data"] is None
-    assert error_codes(body) == ["AUTHENTICATION_ERROR"]
+    assert counter.count == 0
 
 
 async def test_queries_work_over_get(anon: httpx.AsyncClient, author: Person) -> None:
@@ -93,15 +93,22 @@ async def test_queries_work_over_get(anon: httpx.AsyncClient, author: Person) ->
     assert reply.json()["data"]["posts"]["edges"][0]["node"]["title"] == "Over GET"
 
 
-async def test_mutations_are_refused_over_get(anon: httpx.AsyncClient) -> None:
-    reply = await anon.get(
+async def test_mutations_are_refused_over_get_with_the_error_envelope(
+    anon: httpx.AsyncClient,
+) -> None:
+    query = 'mutation { login(input: {email: "a@b.co", password: "x"}) { errors { code } } }'
+    reply = await anon.get("http://testserver/graphql", params={"query": query})
+    error = assert_error(reply, 400, "VALIDATION_ERROR")
+    assert "mutations are not allowed" in error["message"].lower()
+
+
+async def test_a_body_that_is_not_json_gets_the_error_envelope(anon: httpx.AsyncClient) -> None:
+    reply = await anon.post(
         "http://testserver/graphql",
-        params={
-            "query": 'mutation { login(input: {email: "a@b.co", password: "x"}) { errors { code } } }'  # noqa: E501
-        },
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
     )
-    assert reply.status_code == 400
-    assert "mutations are not allowed" in reply.text.lower()
+    assert_error(reply, 400, "VALIDATION_ERROR")
 
 
 async def test_posts_walk_forward_with_cursors_without_repeats(
@@ -199,3 +206,8 @@ async def test_users_filter_by_role_is_for_managers(
     assert [e["node"]["id"] for e in data["users"]["edges"]] == [str(moderator.id)]
     body = await graphql(author, query)
     assert error_codes(body) == ["AUTHORIZATION_ERROR"]
+
+
+async def test_no_ide_page_that_would_load_scripts_from_a_cdn(anon: httpx.AsyncClient) -> None:
+    reply = await anon.get("http://testserver/graphql", headers={"Accept": "text/html"})
+    assert_error(reply, 404, "NOT_FOUND")

@@ -1,6 +1,6 @@
 """What a GraphQL operation must pass before any resolver runs, and how errors leave.
 
-In order: credentials (a bad token refuses the operation), size in bytes, tokens (parser),
+In order (credentials are checked before, by the context getter): size in bytes, tokens (parser),
 depth, aliases and introspection (validation rules, cached with the parsed document), then
 every `first` against its bound, with the operation's variables. Errors that are not ours
 (unexpected exceptions) are masked and logged; no stack, SQL or file path reaches a client.
@@ -52,16 +52,6 @@ def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
     if not settings.allow_introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return tuple(rules)
-
-
-class RefuseBadCredentials(SchemaExtension):
-    """A token that is malformed, expired or ended refuses the operation (401), as in REST."""
-
-    def on_operation(self) -> Iterator[None]:
-        error = getattr(self.execution_context.context, "auth_error", None)
-        if error is not None:
-            raise PublicError(error.message, error.code)
-        yield
 
 
 class AddRules(SchemaExtension):

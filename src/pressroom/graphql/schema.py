@@ -7,11 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
+from cross_web import HTTPException as TransportError
+from fastapi import Request, Response
 from graphql import GraphQLError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.unset import UNSET
 
 from pressroom.config import Settings
 from pressroom.graphql.context import get_context
@@ -19,7 +23,6 @@ from pressroom.graphql.limits import (
     AddRules,
     PageSizes,
     QuerySize,
-    RefuseBadCredentials,
     ShapeErrors,
     is_unexpected,
     log,
@@ -73,7 +76,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             disable_field_suggestions=not settings.allow_introspection,
         ),
         extensions=[
-            RefuseBadCredentials,
             ShapeErrors,
             lambda: QuerySize(settings.graphql_max_query_bytes),
             lambda: MaxTokensLimiter(settings.graphql_max_tokens),
@@ -90,10 +92,26 @@ def sdl() -> str:
     return build_schema(Settings(graphql_introspection=True)).as_str() + "\n"
 
 
+class PressroomGraphQLRouter(GraphQLRouter[Any, None]):
+    """Transport refusals (a mutation over GET, a body that is not JSON, a wrong method) answer
+    with the error envelope of every other route, not Strawberry's plain-text replies."""
+
+    async def run(  # type: ignore[override]
+        self, request: Request, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response:
+        try:
+            return await super().run(request, context, root_value)
+        except TransportError as error:
+            raise StarletteHTTPException(error.status_code, detail=error.reason) from None
+
+
 def graphql_router(settings: Settings) -> GraphQLRouter[Any, None]:
-    return GraphQLRouter(
+    return PressroomGraphQLRouter(
         build_schema(settings),
         context_getter=get_context,
-        graphql_ide="graphiql" if settings.show_docs else None,
+        subscription_protocols=(),
+        # GraphiQL loads its scripts from a CDN, which the security headers (CSP) and offline
+        # installs refuse; clients bring their own IDE, with introspection in development.
+        graphql_ide=None,
         allow_queries_via_get=True,
     )
