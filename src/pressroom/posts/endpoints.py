@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from pressroom.auth.dependencies import ActorDep, ServicesDep, SignedInActor
+from pressroom.kit.ids import IdPath, OptionalIdQuery
 from pressroom.kit.openapi import errors
 from pressroom.kit.pagination import PageParams
 from pressroom.kit.responses import JsonResponse
@@ -26,7 +27,7 @@ async def list_posts(
     page: PageParams,
     sort: SortParam = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
-    author: Annotated[int | None, Query(ge=1)] = None,
+    author: OptionalIdQuery = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     published: bool = True,
 ) -> Response:
@@ -46,26 +47,30 @@ async def create_post(
 
 
 @router.get("/posts/{post_id}", response_model=PostOut, responses=errors(401, 404))
-async def get_post(post_id: int, actor: ActorDep, services: ServicesDep) -> Response:
+async def get_post(post_id: IdPath, actor: ActorDep, services: ServicesDep) -> Response:
     return JsonResponse(post_json(await services.posts.get(actor, post_id)))
 
 
 @router.patch("/posts/{post_id}", response_model=PostOut, responses=errors(401, 403, 404, 422))
 async def update_post(
-    post_id: int, body: UpdatePostRequest, actor: SignedInActor, services: ServicesDep
+    post_id: IdPath, body: UpdatePostRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
     return JsonResponse(post_json(await services.posts.update(actor, post_id, body)))
 
 
 @router.delete("/posts/{post_id}", status_code=204, responses=errors(401, 403, 404))
-async def delete_post(post_id: int, actor: SignedInActor, services: ServicesDep) -> Response:
+async def delete_post(post_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.posts.delete(actor, post_id)
     return Response(status_code=204)
 
 
 @router.get("/users/{user_id}/posts", response_model=dict[str, object], responses=errors(401, 404))
 async def list_user_posts(
-    user_id: int, actor: ActorDep, services: ServicesDep, page: PageParams, sort: SortParam = None
+    user_id: IdPath,
+    actor: ActorDep,
+    services: ServicesDep,
+    page: PageParams,
+    sort: SortParam = None,
 ) -> Response:
     result = await services.posts.list_by_author(actor, user_id, page, sort)
     return JsonResponse(result.to_json(post_json))

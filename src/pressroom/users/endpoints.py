@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pressroom.auth.dependencies import ClientDep, ServicesDep, SignedInActor
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.schemas import SessionList, session_json
+from pressroom.kit.ids import IdPath
 from pressroom.kit.openapi import errors
 from pressroom.kit.pagination import PageParams
 from pressroom.kit.responses import JsonResponse
@@ -70,24 +71,24 @@ async def my_sessions(actor: SignedInActor, services: ServicesDep) -> Response:
 
 
 @router.delete("/me/sessions/{session_id}", status_code=204, responses=errors(401, 404))
-async def end_session(session_id: int, actor: SignedInActor, services: ServicesDep) -> Response:
+async def end_session(session_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.auth.end_session(actor, session_id)
     return Response(status_code=204)
 
 
 @router.get("/{user_id}", response_model=UserOut, responses=errors(401, 404))
-async def get_user(user_id: int, actor: SignedInActor, services: ServicesDep) -> Response:
+async def get_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     return JsonResponse(user_json(await services.users.get(actor, user_id)))
 
 
 @router.patch("/{user_id}", response_model=UserOut, responses=errors(401, 403, 404, 409))
 async def update_user(
-    user_id: int, body: UpdateUserRequest, actor: SignedInActor, services: ServicesDep
+    user_id: IdPath, body: UpdateUserRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
     return JsonResponse(user_json(await services.users.update(actor, user_id, body)))
 
 
 @router.delete("/{user_id}", status_code=204, responses=errors(401, 403, 404, 409))
-async def delete_user(user_id: int, actor: SignedInActor, services: ServicesDep) -> Response:
+async def delete_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.users.delete(actor, user_id)
     return Response(status_code=204)
