@@ -13,6 +13,7 @@ import jwt
 from pressroom.config import Settings, key_id
 from pressroom.kit.clock import utcnow
 from pressroom.kit.errors import AuthenticationFailed
+from pressroom.kit.ids import is_row_id
 
 ALGORITHM = "HS256"
 REFRESH_TOKEN_BYTES = 32  # 256 bits; SPEC asks for at least 128
@@ -89,7 +90,7 @@ class AccessTokens:
             roles = claims.get("roles", [])
             return AccessClaims(
                 user_id=int(claims["sub"]),
-                session_id=_positive_int(claims["sid"]),
+                session_id=_row_id(claims["sid"]),
                 email=str(claims.get("email", "")),
                 roles=tuple(str(r) for r in roles) if isinstance(roles, list) else (),
                 token_id=str(claims["jti"]),
@@ -101,9 +102,9 @@ class AccessTokens:
             raise AuthenticationFailed("Invalid access token") from None
 
 
-def _positive_int(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError("not a positive integer")
+def _row_id(value: object) -> int:
+    if not is_row_id(value):
+        raise ValueError("not a row id")
     return value
 
 
