@@ -29,9 +29,13 @@ ServicesDep = Annotated[Services, Depends(services_dependency)]
 
 def bearer_token(request: Request) -> str | None:
     """The token of an `Authorization: Bearer` header. Tokens in the query string are ignored."""
-    header = request.headers.get("authorization")
-    if header is None:
+    values = request.headers.getlist("authorization")
+    if not values:
         return None
+    # Two credentials in one request cannot both be believed; refuse rather than pick one.
+    if len(values) > 1:
+        raise AuthenticationFailed("Send one Authorization header")
+    header = values[0]
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
