@@ -80,11 +80,23 @@ async def _database_error(_request: Request, exc: Exception) -> Response:
     # the request lost, nothing was written, and the client may retry.
     if isinstance(exc, sa_exc.IntegrityError):
         return error_response(Conflict())
-    if isinstance(exc, sa_exc.DataError):
-        return error_response(ValidationFailed("A value is out of range"))
+    if isinstance(exc, sa_exc.DataError) or _sqlstate(exc).startswith(_DATA_EXCEPTION):
+        return error_response(ValidationFailed("A value is out of range or malformed"))
     if isinstance(exc, sa_exc.DBAPIError) and not _is_connection_failure(exc):
         raise exc
     return error_response(ServiceUnavailable("The database is unavailable; retry later"))
+
+
+# SQLSTATE class 22, "data exception": the value sent cannot be stored or compared, such as
+# a NUL character in a PostgreSQL text parameter (22021). The asyncpg dialect raises these as
+# a plain DBAPIError, not as DataError, so the class is read from the driver's error.
+_DATA_EXCEPTION = "22"
+
+
+def _sqlstate(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None)
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return state if isinstance(state, str) else ""
 
 
 def _is_connection_failure(exc: sa_exc.DBAPIError) -> bool:
