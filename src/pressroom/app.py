@@ -88,6 +88,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     if settings.cors_allow_origins:
         app.add_middleware(CorsMiddleware, allow_origins=settings.cors_allow_origins)
-    app.add_middleware(SecurityHeadersMiddleware, page_paths=(DOCS_PATH,))
+    app.add_middleware(SecurityHeadersMiddleware, page_paths=(DOCS_PATH,), router=app.router)
     app.add_middleware(RequestContextMiddleware, metrics=services.metrics, proxies=services.proxies)
     return app

@@ -11,9 +11,10 @@ from collections.abc import Collection, Sequence
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
+from starlette.routing import Match, Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pressroom.kit.errors import MethodNotAllowed
+from pressroom.kit.errors import AppError, MethodNotAllowed, NotFound
 from pressroom.kit.responses import JsonResponse, error_body, error_response
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
@@ -23,6 +24,7 @@ PAGE_POLICY = (
     "img-src 'self' data:; frame-ancestors 'none'"
 )
 _REFUSED_METHODS = {"TRACE", "TRACK", "CONNECT"}
+_ROUTABLE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _FIXED_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -32,9 +34,12 @@ _FIXED_HEADERS = {
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, page_paths: Collection[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, page_paths: Collection[str] = (), router: Router | None = None
+    ) -> None:
         self.app = app
         self.page_paths = frozenset(page_paths)
+        self.router = router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,10 +59,33 @@ class SecurityHeadersMiddleware:
 
         if scope["method"] in _REFUSED_METHODS:
             # TRACE echoes requests back (cross-site tracing); nothing here needs it.
-            response = error_response(MethodNotAllowed(f"{scope['method']} is not allowed"))
-            await response(scope, receive, send_with_headers)
+            await self._refusal(scope)(scope, receive, send_with_headers)
             return
         await self.app(scope, receive, send_with_headers)
+
+    def _refusal(self, scope: Scope) -> Response:
+        """405 with the `Allow` header RFC 9110 §15.5.6 requires; 404 where nothing is routed."""
+        allowed = self._allowed_methods(scope)
+        refusal: AppError = (
+            MethodNotAllowed(f"{scope['method']} is not allowed") if allowed else NotFound()
+        )
+        response = error_response(refusal)
+        if allowed:
+            response.headers["Allow"] = ", ".join(m for m in _ROUTABLE_METHODS if m in allowed)
+        return response
+
+    def _allowed_methods(self, scope: Scope) -> set[str]:
+        # Asks each route whether it would take the request under another method: `matches`
+        # is the one routing question every route type answers. Mounts take any method and
+        # say nothing about what their app supports, so they are left out.
+        routes = [
+            r for r in (self.router.routes if self.router else ()) if not isinstance(r, Mount)
+        ]
+        return {
+            method
+            for method in _ROUTABLE_METHODS
+            if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+        }
 
 
 class CorsMiddleware(CORSMiddleware):
