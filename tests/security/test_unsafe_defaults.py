@@ -10,6 +10,7 @@ import pytest
 
 from pressroom.services import Services
 from tests.conftest import Person, assert_error
+from tests.security.live_server import serving
 
 # What a leaked internal looks like: a traceback, a source path, SQL, a driver's name.
 LEAK = re.compile(
@@ -147,3 +148,64 @@ async def test_nul_characters_in_any_string_never_cause_a_500(
         assert reply.status_code < 500, (reply.request.url, reply.text[:200])
         if reply.status_code >= 400:
             assert_no_internals(reply)
+
+
+EVIL_ORIGIN = "https://evil.example"
+
+
+async def test_cors_is_off_by_default(anon: httpx.AsyncClient) -> None:
+    reply = await anon.get("/posts", headers={"Origin": EVIL_ORIGIN})
+    assert "access-control-allow-origin" not in reply.headers
+    preflight = await anon.options(
+        "/posts",
+        headers={"Origin": EVIL_ORIGIN, "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    assert preflight.status_code >= 400
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"cors_allow_origins": ["https://app.example"]}], indirect=False
+)
+async def test_cors_never_reflects_an_unlisted_origin(anon: httpx.AsyncClient) -> None:
+    for origin in (
+        EVIL_ORIGIN,
+        "null",
+        "https://app.example.evil.example",
+        "https://APP.example.x",
+    ):
+        reply = await anon.get("/posts", headers={"Origin": origin})
+        assert reply.headers.get("access-control-allow-origin") is None, origin
+        preflight = await anon.options(
+            "/posts",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "DELETE",
+                "Access-Control-Request-Headers": "Authorization",
+            },
+        )
+        assert preflight.headers.get("access-control-allow-origin") is None, origin
+        assert preflight.status_code == 400
+        assert set(preflight.json()) == {"error"}
+    allowed = await anon.get("/posts", headers={"Origin": "https://app.example"})
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+    assert "access-control-allow-credentials" not in allowed.headers
+
+
+def test_real_server_names_no_software_and_refuses_trace() -> None:
+    with serving() as base:
+        replies = [
+            httpx.get(f"{base}/api/v1/posts"),
+            httpx.get(f"{base}/api/v1/nowhere"),
+            httpx.request("TRACE", f"{base}/api/v1/posts"),
+            httpx.post(f"{base}/api/v1/auth/login", content=b"{", headers=JSON),
+        ]
+        for reply in replies:
+            assert "server" not in reply.headers, reply.headers
+            assert "x-powered-by" not in reply.headers
+            assert reply.headers["x-content-type-options"] == "nosniff"
+        assert replies[2].status_code == 405
+        assert replies[2].headers["allow"] == "GET, POST"
+
+
+JSON = {"Content-Type": "application/json"}
