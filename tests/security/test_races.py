@@ -4,6 +4,7 @@ serial execution would give, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import httpx
 from sqlalchemy import func, select
@@ -104,53 +105,61 @@ async def live_admin_count(services: Services) -> int:
     return int(count or 0)
 
 
+AdminRace = Callable[[Person, Person], list[Awaitable[httpx.Response]]]
+ROUNDS = 3
+
+
+async def race_the_last_two_admins(
+    people: People, services: Services, calls: AdminRace, loser_statuses: set[int]
+) -> None:
+    """Run `calls` at once between the only two admins, a few times; one admin must remain."""
+    for _round in range(ROUNDS):
+        first = await people.make(Role.ADMIN)
+        second = await people.make(Role.ADMIN)
+        replies = await asyncio.gather(*calls(first, second))
+        winner, loser = sorted(r.status_code for r in replies)
+        assert winner in {200, 204}, [r.text for r in replies]
+        assert loser in loser_statuses, [r.text for r in replies]
+        assert await live_admin_count(services) == 1
+        await demote_everyone(services)
+
+
 async def test_two_admins_demoting_each_other_at_once_leave_one_admin(
     people: People, services: Services
 ) -> None:
-    for _round in range(3):
-        first = await people.make(Role.ADMIN)
-        second = await people.make(Role.ADMIN)
-        replies = await asyncio.gather(
-            first.patch(f"/users/{second.id}", json={"roles": ["user"]}),
-            second.patch(f"/users/{first.id}", json={"roles": ["user"]}),
-        )
-        statuses = sorted(r.status_code for r in replies)
-        # One wins; the other was demoted meanwhile (its token now says "user": 403) or
-        # is refused as the last admin (409). Never both demoted.
-        assert statuses[0] == 200, [r.text for r in replies]
-        assert statuses[1] in {401, 403, 409}, [r.text for r in replies]
-        assert await live_admin_count(services) == 1
-        await demote_everyone(services)
+    # The loser was demoted meanwhile (403: no longer a manager) or is the last admin (409).
+    await race_the_last_two_admins(
+        people,
+        services,
+        lambda a, b: [
+            a.patch(f"/users/{b.id}", json={"roles": ["user"]}),
+            b.patch(f"/users/{a.id}", json={"roles": ["user"]}),
+        ],
+        {403, 409},
+    )
 
 
 async def test_two_admins_deleting_each_other_at_once_leave_one_admin(
     people: People, services: Services
 ) -> None:
-    for _round in range(3):
-        first = await people.make(Role.ADMIN)
-        second = await people.make(Role.ADMIN)
-        replies = await asyncio.gather(
-            first.delete(f"/users/{second.id}"), second.delete(f"/users/{first.id}")
-        )
-        statuses = sorted(r.status_code for r in replies)
-        assert statuses[0] == 204, [r.text for r in replies]
-        assert statuses[1] in {401, 409}, [r.text for r in replies]
-        assert await live_admin_count(services) == 1
-        await demote_everyone(services)
+    # The loser was deleted meanwhile (401: session ended) or is the last admin (409).
+    await race_the_last_two_admins(
+        people,
+        services,
+        lambda a, b: [a.delete(f"/users/{b.id}"), b.delete(f"/users/{a.id}")],
+        {401, 409},
+    )
 
 
 async def test_last_two_admins_deleting_themselves_at_once_leave_one_admin(
     people: People, services: Services
 ) -> None:
-    for _round in range(3):
-        first = await people.make(Role.ADMIN)
-        second = await people.make(Role.ADMIN)
-        replies = await asyncio.gather(
-            first.delete(f"/users/{first.id}"), second.delete(f"/users/{second.id}")
-        )
-        assert sorted(r.status_code for r in replies) == [204, 409], [r.text for r in replies]
-        assert await live_admin_count(services) == 1
-        await demote_everyone(services)
+    await race_the_last_two_admins(
+        people,
+        services,
+        lambda a, b: [a.delete(f"/users/{a.id}"), b.delete(f"/users/{b.id}")],
+        {409},
+    )
 
 
 async def demote_everyone(services: Services) -> None:
