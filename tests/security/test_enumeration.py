@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from pressroom.services import Services
 from tests.conftest import PASSWORD, People, Person, assert_error
@@ -124,3 +125,23 @@ async def test_user_lookup_does_not_tell_deleted_from_never_existed(
     never = await stranger.get(f"/users/{author.id + 1000}")
     assert_error(deleted, 404, "NOT_FOUND")
     assert observable(deleted) == observable(never)
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"rate_limits_enabled": True, "rate_limit_failed_logins_per_account": "3 per 15 minutes"}],
+)
+async def test_failed_login_throttle_treats_unknown_and_registered_emails_alike(
+    author: Person, anon: httpx.AsyncClient
+) -> None:
+    # A throttle that only counted registered accounts would answer 429 only for them.
+    sequences = {}
+    for email in (author.email, "nobody@example.com"):
+        replies = [
+            await anon.post("/auth/login", json={"email": email, "password": "Wrong-Horse-42"})
+            for _ in range(5)
+        ]
+        sequences[email] = [observable(r)[:2] for r in replies]
+    known, unknown = sequences.values()
+    assert known == unknown
+    assert known[-1][0] == 429
