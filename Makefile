@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint migrate clean bench
+.PHONY: install run test lint migrate clean bench fuzz
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,3 +42,7 @@ bench: $(BENCH_INSTALLED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Schemathesis against a real server on SQLite, 5 minutes per schema (OpenAPI, then GraphQL).
+fuzz: install
+	$(BIN)/python -m tests.security.fuzz_live --seconds-per-schema $(or $(FUZZ_SECONDS),300)

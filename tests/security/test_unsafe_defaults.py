@@ -3,21 +3,13 @@ never carry internals, unexpected failures answer a generic 500."""
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 
+from pressroom.app import ConfigurationError, create_app
 from pressroom.services import Services
-from tests.conftest import Person, assert_error
-from tests.security.live_server import serving
-
-# What a leaked internal looks like: a traceback, a source path, SQL, a driver's name.
-LEAK = re.compile(
-    r"Traceback|File \"|\.py\b|/work/|/usr/|site-packages|sqlalchemy|asyncpg|aiosqlite|sqlite3"
-    r"|SELECT |INSERT |UPDATE |DELETE FROM|psycopg|pydantic|errors\.pydantic\.dev|Exception",
-    re.IGNORECASE,
-)
+from tests.conftest import Person, assert_error, make_settings
+from tests.security.fuzzing import LEAK, serving
 
 
 def assert_no_internals(reply: httpx.Response) -> None:
@@ -98,9 +90,6 @@ async def test_auth_responses_are_not_cached(author: Person, anon: httpx.AsyncCl
 
 
 async def test_docs_are_off_in_production(database_url: str) -> None:
-    from pressroom.app import create_app
-    from tests.conftest import make_settings
-
     app = create_app(
         make_settings(
             database_url,
@@ -117,9 +106,6 @@ async def test_docs_are_off_in_production(database_url: str) -> None:
 
 
 async def test_production_refuses_the_development_secret(database_url: str) -> None:
-    from pressroom.app import ConfigurationError, create_app
-    from tests.conftest import make_settings
-
     with pytest.raises(ConfigurationError):
         create_app(
             make_settings(database_url, pressroom_env="production", rate_limits_enabled=True)

@@ -1,0 +1,129 @@
+"""Schemathesis driven from Python, shared by the in-process tests (test_fuzz_openapi.py) and
+`make fuzz` (fuzz_live.py): every operation of a schema, a seed, a bounded number of examples,
+and the findings as one line each."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.config import SchemathesisConfig
+
+from pressroom.db.migrate import migrate
+from tests.operations.processes import running_server
+
+FUZZ_SEED = 20261126
+FUZZ_CONFIG = SchemathesisConfig.from_str(
+    (Path(__file__).parents[2] / "schemathesis.toml").read_text()
+)
+BOTH_MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+# Every code but INTERNAL_ERROR: an unexpected failure is a finding.
+GRAPHQL_ERROR_CODES = {
+    "VALIDATION_ERROR",
+    "AUTHENTICATION_ERROR",
+    "AUTHORIZATION_ERROR",
+    "NOT_FOUND",
+    "CONFLICT",
+    "UNPROCESSABLE_ENTITY",
+    "RATE_LIMITED",
+    "GRAPHQL_VALIDATION_FAILED",
+}
+# What a leaked internal looks like: a traceback, a source path, SQL, a driver's name.
+LEAK = re.compile(
+    r"Traceback|File \"|\.py\b|/work/|/usr/|site-packages|sqlalchemy|asyncpg|aiosqlite|sqlite3"
+    r"|SELECT |INSERT |UPDATE |DELETE FROM|psycopg|pydantic|errors\.pydantic\.dev|Exception",
+    re.IGNORECASE,
+)
+Check = Callable[[Any, dict[str, str]], None]
+
+
+def openapi_checks(case: Any, headers: dict[str, str]) -> None:
+    """Every check schemathesis runs on a response, with schemathesis.toml's settings."""
+    case.call_and_validate(headers=headers)
+
+
+def graphql_checks(case: Any, headers: dict[str, str]) -> None:
+    """No 5xx, no unexpected error, no internals in any message; errors carry a known code.
+
+    Schemathesis' own GraphQL checks count every entry in `errors` as a failure, but this door
+    answers a bad argument of a query (an id that is no id, a cursor of another list, `first`
+    out of range) with a VALIDATION_ERROR entry by design, so those are checked here instead.
+    """
+    response = case.call(headers=headers)
+    assert response.status_code < 500, response.text[:300]
+    for error in response.json().get("errors") or []:
+        code = (error.get("extensions") or {}).get("code")
+        assert code in GRAPHQL_ERROR_CODES, error
+        assert not LEAK.search(error.get("message", "")), error
+
+
+def fuzz(
+    schema: Any,
+    bearer: Callable[[], dict[str, str]],
+    examples: int,
+    *,
+    modes: tuple[GenerationMode, ...] = BOTH_MODES,
+    check: Check = openapi_checks,
+    fuzz_seed: int = FUZZ_SEED,
+    label_prefix: str = "",
+) -> list[str]:
+    """Every operation (whose label starts with `label_prefix`) in each mode, each with a fresh
+    account (the fuzzer deletes accounts and ends sessions as it goes); the failures, one line
+    each."""
+    failures: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if not operation.label.startswith(label_prefix):
+            continue
+        headers = bearer()
+        for mode in modes:
+            failure = _fuzz_operation(operation, mode, headers, examples, check, fuzz_seed)
+            if failure is not None:
+                failures.append(f"{operation.label} [{mode.value}]: {failure}")
+    return failures
+
+
+def _fuzz_operation(
+    operation: Any,
+    mode: GenerationMode,
+    headers: dict[str, str],
+    examples: int,
+    check: Check,
+    fuzz_seed: int,
+) -> str | None:
+    @seed(fuzz_seed)
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def run(case: Any) -> None:
+        check(case, headers)
+
+    try:
+        run()
+    except Unsatisfiable:
+        return None  # nothing to generate, e.g. no invalid form of a request without inputs
+    except (Exception, BaseExceptionGroup) as error:
+        return " ".join(str(error).split())[:600]
+    return None
+
+
+@contextmanager
+def serving(**settings: str) -> Iterator[str]:
+    """The base URL of a real `pressroom serve` on a fresh, migrated SQLite file."""
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite:///{Path(directory) / 'live.db'}"
+        migrate(url)
+        with running_server(Path(directory), DATABASE_URL=url, **settings) as server:
+            yield server.url
