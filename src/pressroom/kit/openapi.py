@@ -38,6 +38,11 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorEnvelope, "description": _DESCRIPTIONS[s]} for s in every}
 
 
+def _envelope_response(status: int) -> dict[str, Any]:
+    envelope = {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}
+    return {"description": _DESCRIPTIONS[status], "content": {"application/json": envelope}}
+
+
 def install_openapi(app: FastAPI) -> None:
     """FastAPI documents a 422 for every validated route; Pressroom answers those with 400."""
 
@@ -58,6 +63,10 @@ def install_openapi(app: FastAPI) -> None:
                         responses["422"].get("description", "")
                     ):
                         del responses["422"]
+                    if "requestBody" in operation:
+                        # The body guard answers these before any route runs.
+                        for status in (413, 415):
+                            responses.setdefault(str(status), _envelope_response(status))
         components = schema.get("components", {}).get("schemas", {})
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
