@@ -296,3 +296,10 @@ def assert_error(reply: httpx.Response, status: int, code: str) -> dict[str, Any
     assert isinstance(body["error"]["message"], str)
     assert body["error"]["message"]
     return dict(body["error"])
+
+
+@pytest.fixture
+def caller(request: pytest.FixtureRequest) -> Any:
+    """The actor fixture named by the test's parameter, e.g.
+    `@pytest.mark.parametrize("caller", ["anon", "author"], indirect=True)`."""
+    return request.getfixturevalue(request.param)
