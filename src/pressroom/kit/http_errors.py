@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from pressroom.kit.errors import (
     AppError,
@@ -27,6 +28,7 @@ _FRAMEWORK_MESSAGES = {
     415: "Request body must be application/json",
 }
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -64,13 +66,27 @@ async def _request_validation(_request: Request, exc: Exception) -> Response:
     return error_response(ValidationFailed(details=validation_details(exc.errors())))
 
 
-async def _framework_http(_request: Request, exc: Exception) -> Response:
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path (RFC 9110 §15.5.6). The router names only
+    the methods of the first route that matched the path, and each method is its own route."""
+    allowed = []
+    for method in _METHODS:
+        # A fresh "fastapi" entry: FastAPI keeps its matching state there.
+        probe = {**request.scope, "method": method, "fastapi": {}}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
+async def _framework_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     message = _FRAMEWORK_MESSAGES.get(status) or (
         exc.detail if isinstance(exc.detail, str) and status < 500 else "Request failed"
     )
     headers = dict(exc.headers or {})
+    if status == 405:
+        headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
     body = error_body(code_for_status(status), message)
     return JsonResponse(body, status_code=status, headers=headers)
 
