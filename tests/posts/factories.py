@@ -11,6 +11,14 @@ from tests.conftest import Person
 Caller = Person | httpx.AsyncClient
 # Who may see or act, in the order SPEC §3 names them.
 ACTORS = ("anon", "author", "stranger", "moderator", "admin")
+# Fields a client might try to set on a post that only the server decides (mass assignment).
+SERVER_FIELDS: list[tuple[str, Any]] = [
+    ("userId", 1),
+    ("publishedAt", "2020-01-01T00:00:00Z"),
+    ("author", {"id": 1}),
+    ("id", 5),
+    ("createdAt", "2020-01-01T00:00:00Z"),
+]
 
 
 async def create_post(

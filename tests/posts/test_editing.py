@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import Person, assert_error
-from tests.posts.factories import create_post, read_post
+from tests.posts.factories import SERVER_FIELDS, create_post, read_post
 
 
 async def test_author_edits_own_post(author: Person) -> None:
@@ -128,15 +128,7 @@ async def test_an_empty_patch_changes_nothing_but_is_fine(author: Person) -> Non
     }
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
-        ("userId", 1),
-        ("publishedAt", "2020-01-01T00:00:00Z"),
-        ("author", {"id": 1}),
-        ("id", 5),
-    ],
-)
+@pytest.mark.parametrize(("field", "value"), SERVER_FIELDS)
 async def test_mass_assignment_on_edit_is_refused(
     author: Person, admin: Person, field: str, value: Any
 ) -> None:
