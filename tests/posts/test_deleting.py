@@ -67,3 +67,13 @@ async def test_deleting_a_post_keeps_its_tags_but_not_their_count(
     assert (await anon.get("/tags/lasting")).json()["postCount"] == 1
     assert (await author.delete(f"/posts/{post['id']}")).status_code == 204
     assert (await anon.get("/tags/lasting")).json()["postCount"] == 0
+
+
+async def test_a_deleted_posts_id_is_never_given_to_a_new_post(
+    author: Person, anon: httpx.AsyncClient
+) -> None:
+    newest = await create_post(author, title="Gone")
+    assert (await author.delete(f"/posts/{newest['id']}")).status_code == 204
+    replacement = await create_post(author, title="New")
+    assert replacement["id"] > newest["id"]
+    assert_error(await anon.get(f"/posts/{newest['id']}"), 404, "NOT_FOUND")

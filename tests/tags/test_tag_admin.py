@@ -151,3 +151,12 @@ async def test_a_deleted_tag_name_can_be_used_again(author: Person, moderator: P
     new = await create_post(author, tags=["Phoenix"])
     assert [(t["name"], t["slug"]) for t in new["tags"]] == [("Phoenix", "phoenix")]
     assert (await read_post(author, old["id"]))["tags"] == []
+
+
+async def test_a_deleted_tags_id_is_never_given_to_a_new_tag(
+    author: Person, moderator: Person
+) -> None:
+    old = await create_post(author, tags=["first"])
+    assert (await moderator.delete("/tags/first")).status_code == 204
+    new = await create_post(author, tags=["second"])
+    assert new["tags"][0]["id"] > old["tags"][0]["id"]

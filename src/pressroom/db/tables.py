@@ -101,6 +101,8 @@ posts = Table(
     Column("published_at", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # A deleted post's id never comes back (SQLite reuses max(id) + 1 without it; migration 0003).
+    sqlite_autoincrement=True,
 )
 Index("ix_posts_user_id", posts.c.user_id)
 # The published list's exact order, so a page is an index range scan instead of a sort of every
@@ -120,6 +122,7 @@ tags = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("name", String(50), nullable=False),
     Column("slug", String(50), nullable=False, unique=True),
+    sqlite_autoincrement=True,
 )
 Index("uq_tags_name_lower", func.lower(tags.c.name), unique=True)
 
