@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import PASSWORD, Person, assert_error
 from tests.posts.factories import create_post
@@ -13,28 +12,23 @@ from tests.posts.factories import create_post
 ROOT = "http://testserver"
 
 
-@pytest.mark.parametrize("url", ["/nowhere", "/posts/1/nothing", f"{ROOT}/nowhere", f"{ROOT}/"])
-async def test_unknown_route_is_404_in_the_envelope(anon: httpx.AsyncClient, url: str) -> None:
-    assert_error(await anon.get(url), 404, "NOT_FOUND")
+async def test_unknown_route_is_404_in_the_envelope(anon: httpx.AsyncClient) -> None:
+    for url in ["/nowhere", "/posts/1/nothing", f"{ROOT}/nowhere", f"{ROOT}/"]:
+        assert_error(await anon.get(url), 404, "NOT_FOUND")
 
 
-@pytest.mark.parametrize(
-    ("method", "url", "allowed"),
-    [
+async def test_wrong_method_is_405_with_allow(anon: httpx.AsyncClient) -> None:
+    for method, url, allowed in [
         ("PUT", "/posts", {"GET", "POST"}),
         ("PUT", "/posts/1", {"GET", "PATCH", "DELETE"}),
         ("POST", "/tags", {"GET"}),
         ("DELETE", "/users/me/sessions", {"GET"}),
         ("PUT", "/tags/x/posts", {"GET"}),
         ("POST", "http://testserver/healthz", {"GET"}),
-    ],
-)
-async def test_wrong_method_is_405_with_allow(
-    anon: httpx.AsyncClient, method: str, url: str, allowed: set[str]
-) -> None:
-    reply = await anon.request(method, url)
-    assert_error(reply, 405, "METHOD_NOT_ALLOWED")
-    assert {m.strip() for m in reply.headers["allow"].split(",")} == allowed
+    ]:
+        reply = await anon.request(method, url)
+        assert_error(reply, 405, "METHOD_NOT_ALLOWED")
+        assert {m.strip() for m in reply.headers["allow"].split(",")} == allowed
 
 
 async def test_validation_errors_name_dotted_field_paths(anon: httpx.AsyncClient) -> None:
@@ -60,56 +54,55 @@ async def test_query_validation_errors_name_the_parameter(anon: httpx.AsyncClien
     assert set(error["details"]) == {"author"}
 
 
-@pytest.mark.parametrize("raw", [b"{bad", b'{"title": "T",}', b"", b"\xff\xfe"])
-async def test_malformed_json_is_400(author: Person, raw: bytes) -> None:
-    headers = {**author.headers, "Content-Type": "application/json"}
-    reply = await author.http.post("/posts", content=raw, headers=headers)
-    error = assert_error(reply, 400, "VALIDATION_ERROR")
-    assert set(error["details"]) == {"body"}
+async def test_malformed_json_is_400(author: Person) -> None:
+    for raw in [b"{bad", b'{"title": "T",}', b"", b"\xff\xfe"]:
+        headers = {**author.headers, "Content-Type": "application/json"}
+        reply = await author.http.post("/posts", content=raw, headers=headers)
+        error = assert_error(reply, 400, "VALIDATION_ERROR")
+        assert set(error["details"]) == {"body"}
 
 
-@pytest.mark.parametrize("raw", [b"[]", b'"text"', b"42", b"null"])
-async def test_a_json_body_that_is_not_an_object_is_400(author: Person, raw: bytes) -> None:
-    headers = {**author.headers, "Content-Type": "application/json"}
-    reply = await author.http.post("/posts", content=raw, headers=headers)
-    assert_error(reply, 400, "VALIDATION_ERROR")
+async def test_a_json_body_that_is_not_an_object_is_400(author: Person) -> None:
+    for raw in [b"[]", b'"text"', b"42", b"null"]:
+        headers = {**author.headers, "Content-Type": "application/json"}
+        reply = await author.http.post("/posts", content=raw, headers=headers)
+        assert_error(reply, 400, "VALIDATION_ERROR")
 
 
-@pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", None]
-)
-async def test_a_body_that_is_not_json_is_415(
-    author: Person, admin: Person, content_type: str | None
-) -> None:
-    headers = {**author.headers}
-    if content_type is not None:
-        headers["Content-Type"] = content_type
-    raw = b'{"title": "T", "content": "C"}'
-    reply = await author.http.post("/posts", content=raw, headers=headers)
-    assert_error(reply, 415, "UNSUPPORTED_MEDIA_TYPE")
-    assert (await admin.get("/posts", params={"published": "false"})).json()["data"] == []
+async def test_a_body_that_is_not_json_is_415(author: Person, admin: Person) -> None:
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        None,
+    ]:
+        headers = {**author.headers}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        raw = b'{"title": "T", "content": "C"}'
+        reply = await author.http.post("/posts", content=raw, headers=headers)
+        assert_error(reply, 415, "UNSUPPORTED_MEDIA_TYPE")
+        assert (await admin.get("/posts", params={"published": "false"})).json()["data"] == []
 
 
-@pytest.mark.parametrize(
-    "content_type", ["application/json; charset=utf-8", "application/merge-patch+json"]
-)
-async def test_json_media_types_with_parameters_or_suffixes_are_accepted(
-    author: Person, content_type: str
-) -> None:
-    raw = b'{"title": "T", "content": "C"}'
-    headers = {**author.headers, "Content-Type": content_type}
-    assert (await author.http.post("/posts", content=raw, headers=headers)).status_code == 201
+async def test_json_media_types_with_parameters_or_suffixes_are_accepted(author: Person) -> None:
+    for content_type in ["application/json; charset=utf-8", "application/merge-patch+json"]:
+        raw = b'{"title": "T", "content": "C"}'
+        headers = {**author.headers, "Content-Type": content_type}
+        assert (await author.http.post("/posts", content=raw, headers=headers)).status_code == 201
 
 
-@pytest.mark.parametrize(
-    "authorization", ["Bearer", "Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer a b", "token"]
-)
-async def test_bad_credentials_are_401_with_www_authenticate(
-    anon: httpx.AsyncClient, authorization: str
-) -> None:
-    reply = await anon.get("/users/me", headers={"Authorization": authorization})
-    assert_error(reply, 401, "AUTHENTICATION_ERROR")
-    assert reply.headers["www-authenticate"].split()[0] == "Bearer"
+async def test_bad_credentials_are_401_with_www_authenticate(anon: httpx.AsyncClient) -> None:
+    for authorization in [
+        "Bearer",
+        "Bearer not-a-jwt",
+        "Basic dXNlcjpwYXNz",
+        "Bearer a b",
+        "token",
+    ]:
+        reply = await anon.get("/users/me", headers={"Authorization": authorization})
+        assert_error(reply, 401, "AUTHENTICATION_ERROR")
+        assert reply.headers["www-authenticate"].split()[0] == "Bearer"
 
 
 async def test_missing_credentials_are_401_with_www_authenticate(anon: httpx.AsyncClient) -> None:
@@ -184,25 +177,22 @@ async def test_errors_leak_no_internals(anon: httpx.AsyncClient, author: Person)
         _no_internals(reply.json())
 
 
-@pytest.mark.parametrize(
-    ("url", "field"),
-    [
+async def test_an_id_outside_the_stored_range_is_400(author: Person) -> None:
+    for url, field in [
         ("/posts/99999999999999999999999", "post_id"),
         ("/posts/-99999999999999999999999", "post_id"),
         ("/posts/9223372036854775808", "post_id"),
         ("/posts/0", "post_id"),
         ("/posts?author=99999999999999999999999", "author"),
         ("/users/99999999999999999999999/posts", "user_id"),
-    ],
-)
-async def test_an_id_outside_the_stored_range_is_400(author: Person, url: str, field: str) -> None:
-    error = assert_error(await author.get(url), 400, "VALIDATION_ERROR")
-    assert set(error["details"]) == {field}
-    for method in ("PATCH", "DELETE"):
-        body = {"json": {"title": "T"}} if method == "PATCH" else {}
-        if url.startswith("/posts/"):
-            reply = await author.http.request(method, url, headers=author.headers, **body)
-            assert_error(reply, 400, "VALIDATION_ERROR")
+    ]:
+        error = assert_error(await author.get(url), 400, "VALIDATION_ERROR")
+        assert set(error["details"]) == {field}
+        for method in ("PATCH", "DELETE"):
+            body = {"json": {"title": "T"}} if method == "PATCH" else {}
+            if url.startswith("/posts/"):
+                reply = await author.http.request(method, url, headers=author.headers, **body)
+                assert_error(reply, 400, "VALIDATION_ERROR")
 
 
 async def test_the_largest_stored_id_is_simply_not_found(anon: httpx.AsyncClient) -> None:

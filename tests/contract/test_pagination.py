@@ -67,21 +67,19 @@ async def test_limits_at_the_bounds_are_accepted(author: Person, anon: httpx.Asy
         assert reply.json()["pagination"]["limit"] == limit
 
 
-@pytest.mark.parametrize(
-    ("count", "limit", "pages"), [(0, 20, 0), (1, 20, 1), (20, 20, 1), (21, 20, 2), (7, 3, 3)]
-)
-async def test_total_pages_are_right(
-    author: Person, anon: httpx.AsyncClient, count: int, limit: int, pages: int
-) -> None:
-    for i in range(count):
-        await create_post(author, title=f"P{i}")
-    reply = await anon.get("/posts", params={"limit": limit})
-    assert reply.json()["pagination"] == {
-        "page": 1,
-        "limit": limit,
-        "total": count,
-        "totalPages": pages,
-    }
+async def test_total_pages_are_right(author: Person, anon: httpx.AsyncClient) -> None:
+    made = 0
+    for count, limit, pages in [(0, 20, 0), (1, 20, 1), (7, 3, 3), (20, 20, 1), (21, 20, 2)]:
+        while made < count:
+            await create_post(author, title=f"P{made}")
+            made += 1
+        reply = await anon.get("/posts", params={"limit": limit})
+        assert reply.json()["pagination"] == {
+            "page": 1,
+            "limit": limit,
+            "total": count,
+            "totalPages": pages,
+        }, (count, limit)
 
 
 async def test_a_page_past_the_end_is_empty_with_the_true_total(

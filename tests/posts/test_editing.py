@@ -3,8 +3,6 @@ posts; a refused edit changes nothing."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
@@ -128,32 +126,25 @@ async def test_an_empty_patch_changes_nothing_but_is_fine(author: Person) -> Non
     }
 
 
-@pytest.mark.parametrize(("field", "value"), SERVER_FIELDS)
-async def test_mass_assignment_on_edit_is_refused(
-    author: Person, admin: Person, field: str, value: Any
-) -> None:
-    post = await create_post(author)
-    reply = await author.patch(f"/posts/{post['id']}", json={"title": "New", field: value})
-    error = assert_error(reply, 400, "VALIDATION_ERROR")
-    assert field in error["details"]
-    assert await read_post(admin, post["id"]) == post
+async def test_mass_assignment_on_edit_is_refused(author: Person, admin: Person) -> None:
+    for field, value in SERVER_FIELDS:
+        post = await create_post(author)
+        reply = await author.patch(f"/posts/{post['id']}", json={"title": "New", field: value})
+        error = assert_error(reply, 400, "VALIDATION_ERROR")
+        assert field in error["details"]
+        assert await read_post(admin, post["id"]) == post
 
 
-@pytest.mark.parametrize(
-    ("body", "path"),
-    [
+async def test_invalid_edits_are_400_by_field(author: Person) -> None:
+    for body, path in [
         ({"title": None}, "title"),
         ({"content": None}, "content"),
         ({"published": None}, "published"),
         ({"tags": None}, "tags"),
         ({"title": ""}, "title"),
         ({"tags": [f"t{i}" for i in range(11)]}, "tags"),
-    ],
-)
-async def test_invalid_edits_are_400_by_field(
-    author: Person, body: dict[str, Any], path: str
-) -> None:
-    post = await create_post(author)
-    reply = await author.patch(f"/posts/{post['id']}", json=body)
-    assert path in assert_error(reply, 400, "VALIDATION_ERROR")["details"]
-    assert await read_post(author, post["id"]) == post
+    ]:
+        post = await create_post(author)
+        reply = await author.patch(f"/posts/{post['id']}", json=body)
+        assert path in assert_error(reply, 400, "VALIDATION_ERROR")["details"]
+        assert await read_post(author, post["id"]) == post

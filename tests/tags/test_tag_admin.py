@@ -78,17 +78,19 @@ async def test_name_and_slug_change_together(moderator: Person, author: Person) 
     assert (reply.json()["name"], reply.json()["slug"]) == ("Python", "python")
 
 
-@pytest.mark.parametrize(
-    "body",
-    [{"name": "Rust"}, {"name": "RUST"}, {"slug": "rust"}, {"name": "Other", "slug": "rust"}],
-)
 async def test_renaming_to_a_taken_name_or_slug_is_409(
-    author: Person, moderator: Person, anon: httpx.AsyncClient, body: dict[str, str]
+    author: Person, moderator: Person, anon: httpx.AsyncClient
 ) -> None:
-    await create_post(author, tags=["Rust", "Go"])
-    before = await tag_list(anon)
-    assert_error(await moderator.patch("/tags/go", json=body), 409, "CONFLICT")
-    assert await tag_list(anon) == before
+    for body in [
+        {"name": "Rust"},
+        {"name": "RUST"},
+        {"slug": "rust"},
+        {"name": "Other", "slug": "rust"},
+    ]:
+        await create_post(author, tags=["Rust", "Go"])
+        before = await tag_list(anon)
+        assert_error(await moderator.patch("/tags/go", json=body), 409, "CONFLICT")
+        assert await tag_list(anon) == before
 
 
 async def test_renaming_a_tag_to_its_own_name_in_another_case_is_fine(
@@ -100,9 +102,10 @@ async def test_renaming_a_tag_to_its_own_name_in_another_case_is_fine(
     assert reply.json()["name"] == "GraphQL"
 
 
-@pytest.mark.parametrize(
-    ("body", "path"),
-    [
+async def test_invalid_tag_changes_are_400(
+    author: Person, moderator: Person, anon: httpx.AsyncClient
+) -> None:
+    for body, path in [
         ({"slug": "Not A Slug"}, "slug"),
         ({"slug": "-lead"}, "slug"),
         ({"slug": "a" * 51}, "slug"),
@@ -110,16 +113,14 @@ async def test_renaming_a_tag_to_its_own_name_in_another_case_is_fine(
         ({"name": None}, "name"),
         ({"postCount": 5}, "postCount"),
         ({"id": 9}, "id"),
-    ],
-)
-async def test_invalid_tag_changes_are_400(
-    author: Person, moderator: Person, anon: httpx.AsyncClient, body: dict[str, Any], path: str
-) -> None:
-    await create_post(author, tags=["stable"])
-    before = await tag_list(anon)
-    error = assert_error(await moderator.patch("/tags/stable", json=body), 400, "VALIDATION_ERROR")
-    assert path in error["details"]
-    assert await tag_list(anon) == before
+    ]:
+        await create_post(author, tags=["stable"])
+        before = await tag_list(anon)
+        error = assert_error(
+            await moderator.patch("/tags/stable", json=body), 400, "VALIDATION_ERROR"
+        )
+        assert path in error["details"]
+        assert await tag_list(anon) == before
 
 
 async def test_changing_an_unknown_tag_is_404(moderator: Person) -> None:

@@ -81,10 +81,12 @@ async def test_tags_sort_by_post_count_ties_by_id(author: Person, anon: httpx.As
     assert [t["slug"] for t in ascending.json()["data"]] == ["zero", "one", "two", "three"]
 
 
-@pytest.mark.parametrize("sort", ["title", "slug", "-", "name,name", ""])
-async def test_unknown_tag_sort_is_400(anon: httpx.AsyncClient, sort: str) -> None:
-    error = assert_error(await anon.get("/tags", params={"sort": sort}), 400, "VALIDATION_ERROR")
-    assert "sort" in error["details"]
+async def test_unknown_tag_sort_is_400(anon: httpx.AsyncClient) -> None:
+    for sort in ["title", "slug", "-", "name,name", ""]:
+        error = assert_error(
+            await anon.get("/tags", params={"sort": sort}), 400, "VALIDATION_ERROR"
+        )
+        assert "sort" in error["details"]
 
 
 async def test_tag_list_pages(author: Person, anon: httpx.AsyncClient) -> None:
