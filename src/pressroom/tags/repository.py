@@ -108,9 +108,11 @@ class TagRepository:
         if not names_and_slugs:
             return []
         insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        # Inserting in one global order (by slug) means two posts creating the same new tags
+        # at once wait on each other instead of deadlocking on PostgreSQL.
         await self.conn.execute(
             insert(tags).on_conflict_do_nothing(),
-            [{"name": name, "slug": slug} for name, slug in names_and_slugs],
+            [{"name": name, "slug": slug} for name, slug in sorted(names_and_slugs, key=_by_slug)],
         )
         rows = (
             await self.conn.execute(
@@ -169,6 +171,10 @@ class TagRepository:
             await self.conn.execute(
                 post_tags.insert(), [{"post_id": post_id, "tag_id": t} for t in tag_ids]
             )
+
+
+def _by_slug(name_and_slug: tuple[str, str]) -> str:
+    return name_and_slug[1]
 
 
 def _sort_column(field: SortField[TagSortKey]) -> ColumnElement[Any]:
