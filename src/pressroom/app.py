@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from pressroom import __version__
 from pressroom.auth import endpoints as auth_endpoints
@@ -18,6 +18,7 @@ from pressroom.kit.observability import configure_logging
 from pressroom.kit.openapi import install_openapi
 from pressroom.kit.request_context import RequestContextMiddleware
 from pressroom.kit.request_limits import RequestLimitMiddleware
+from pressroom.kit.routing import API_PREFIX, add_routes
 from pressroom.kit.security_headers import CorsMiddleware, SecurityHeadersMiddleware
 from pressroom.operations import router as operations_router
 from pressroom.posts import endpoints as post_endpoints
@@ -25,7 +26,6 @@ from pressroom.services import Services
 from pressroom.tags import endpoints as tag_endpoints
 from pressroom.users import endpoints as user_endpoints
 
-API_PREFIX = "/api/v1"
 # Probes and scrapes are not limited: a load balancer must see an instance as it is.
 UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics")
 
@@ -63,13 +63,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.show_docs:
         install_docs(app)
 
-    api = APIRouter(prefix=API_PREFIX)
-    api.include_router(user_endpoints.router)
-    api.include_router(auth_endpoints.router)
-    api.include_router(post_endpoints.router)
-    api.include_router(tag_endpoints.router)
-    app.include_router(api)
-    app.include_router(operations_router)
+    # Flat, the most requested routes first (kit/routing.py says why not `include_router`).
+    add_routes(
+        app,
+        post_endpoints.router,
+        user_endpoints.router,
+        auth_endpoints.router,
+        tag_endpoints.router,
+        operations_router,
+    )
     app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)
 
     # Added last runs first: request ids wrap everything, so even a 413 or a 429 carries one.

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from pressroom.auth.dependencies import ClientDep, ServicesDep, SignedInActor
 from pressroom.auth.schemas import LoginRequest, RefreshRequest, TokenPairOut, token_pair_json
 from pressroom.kit.openapi import errors
 from pressroom.kit.responses import JsonResponse
+from pressroom.kit.routing import api_router
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = api_router("/auth", tags=["auth"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

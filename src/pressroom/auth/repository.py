@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from pressroom.auth.models import PresentedRefreshToken, SessionPrincipal, SessionRecord
+from pressroom.db.direct import DirectQuery
 from pressroom.db.tables import refresh_tokens, sessions, users
 from pressroom.users.repository import email_is, roles_of_user, split_roles
 
@@ -24,8 +25,8 @@ def _session_live(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool
 
 
 # Every authenticated request runs this one: built once, since building a statement and its cache
-# key cost more CPU than executing it (docs/performance.md).
-_PRINCIPAL = (
+# key cost more CPU than executing it, and run on the driver itself (docs/performance.md).
+_PRINCIPAL = DirectQuery(
     select(
         sessions.c.user_id,
         users.c.email,
@@ -42,10 +43,12 @@ class SessionRepository:
         self.conn = conn
 
     async def principal(self, session_id: int, now: datetime) -> SessionPrincipal | None:
-        row = (await self.conn.execute(_PRINCIPAL, {"now": now, "session_id": session_id})).first()
+        row = await _PRINCIPAL.first(self.conn, {"now": now, "session_id": session_id})
         if row is None:
             return None
-        return SessionPrincipal(row.user_id, row.email, split_roles(row.roles), bool(row.live))
+        return SessionPrincipal(
+            row["user_id"], row["email"], split_roles(row["roles"]), bool(row["live"])
+        )
 
     async def start(
         self,

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement, FromClause
 
+from pressroom.db.direct import DirectQuery, ResultRow
 from pressroom.kit.cursors import Position, Slice, SliceRequest
 from pressroom.kit.pagination import PageRequest
 
@@ -58,12 +59,20 @@ def page_statements(
 
 
 async def run_page(
-    conn: AsyncConnection, statement: Select[Any], count: Select[Any], *, page: PageRequest
-) -> tuple[list[Row[Any]], int]:
+    conn: AsyncConnection,
+    statement: Select[Any] | DirectQuery,
+    count: Select[Any],
+    *,
+    page: PageRequest,
+) -> tuple[Sequence[ResultRow], int]:
+    """The rows of one page, and the total. A prebuilt page runs as a `DirectQuery`."""
     bounds = {"page_limit": page.limit, "page_offset": page.offset}
-    rows = list((await conn.execute(statement, bounds)).all())
+    if isinstance(statement, DirectQuery):
+        rows = await statement.all(conn, bounds)
+    else:
+        rows = [row._mapping for row in await conn.execute(statement, bounds)]
     if rows:
-        return rows, int(rows[0]._mapping[TOTAL_LABEL])
+        return rows, int(rows[0][TOTAL_LABEL])
     if page.offset == 0:
         return rows, 0
     return rows, int((await conn.execute(count)).scalar_one())
@@ -77,7 +86,7 @@ async def fetch_page(
     where: Sequence[ColumnElement[bool]],
     order_by: Sequence[ColumnElement[Any]],
     page: PageRequest,
-) -> tuple[list[Row[Any]], int]:
+) -> tuple[Sequence[ResultRow], int]:
     statement, count = page_statements(query, source=source, where=where, order_by=order_by)
     return await run_page(conn, statement, count, page=page)
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from pressroom.auth.dependencies import ActorDep, ServicesDep, SignedInActor
 from pressroom.kit.ids import IdPath, OptionalIdQuery
 from pressroom.kit.openapi import errors
 from pressroom.kit.pagination import PageParams
 from pressroom.kit.responses import JsonResponse
+from pressroom.kit.routing import api_router
 from pressroom.posts.models import PostFilter
 from pressroom.posts.schemas import CreatePostRequest, PostOut, UpdatePostRequest, post_json
 
-router = APIRouter(tags=["posts"])
+router = api_router(tags=["posts"])
 SortParam = Annotated[
     str | None, Query(max_length=200, description="published_at, created_at, title; '-' descends")
 ]

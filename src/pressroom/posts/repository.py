@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
+from pressroom.db.direct import DirectQuery, ResultRow
 from pressroom.db.paging import (
     SliceRows,
     fetch_slice,
@@ -48,7 +49,7 @@ _POST_SOURCE = posts.join(
     users, (users.c.id == posts.c.user_id) & users.c.deleted_at.is_(None)
 ).join(profiles, profiles.c.user_id == posts.c.user_id)
 _COUNT_SOURCE = posts.join(users, (users.c.id == posts.c.user_id) & users.c.deleted_at.is_(None))
-_ONE_POST = (
+_ONE_POST = DirectQuery(
     select(*_POST_COLUMNS).select_from(_POST_SOURCE).where(posts.c.id == bindparam("post_id"))
 )
 # The conditions that carry no value of their own are shared objects, so the statements of the
@@ -57,10 +58,10 @@ _PUBLISHED = {value: posts.c.published == value for value in (True, False)}
 _SHARED_CONDITIONS = {id(condition) for condition in _PUBLISHED.values()}
 _PageKey = tuple[tuple[int, ...], tuple[SortField[PostSortKey], ...]]
 MAX_BUILT_PAGES = 64
-_built_pages: dict[_PageKey, tuple[Select[Any], Select[Any]]] = {}
+_built_pages: dict[_PageKey, tuple[DirectQuery, Select[Any]]] = {}
 
 
-def _record(m: RowMapping, post_tags_: Sequence[TagRef]) -> PostRecord:
+def _record(m: ResultRow, post_tags_: Sequence[TagRef]) -> PostRecord:
     return PostRecord(
         id=m["id"],
         title=m["title"],
@@ -82,11 +83,11 @@ class PostRepository:
         self.tags = TagRepository(conn)
 
     async def get(self, post_id: int) -> PostRecord | None:
-        row = (await self.conn.execute(_ONE_POST, {"post_id": post_id})).first()
+        row = await _ONE_POST.first(self.conn, {"post_id": post_id})
         if row is None:
             return None
         tags_by_post = await self.tags.tags_of_posts([post_id])
-        return _record(row._mapping, tags_by_post[post_id])
+        return _record(row, tags_by_post[post_id])
 
     async def page(
         self,
@@ -97,14 +98,17 @@ class PostRepository:
     ) -> tuple[list[PostRecord], int]:
         if all(id(condition) in _SHARED_CONDITIONS for condition in where):
             key = (tuple(id(condition) for condition in where), tuple(sort))
-            built = _built_pages.get(key) or _page_statements(sort, where)
-            if len(_built_pages) < MAX_BUILT_PAGES:  # sort orders are few, but come from clients
-                _built_pages[key] = built
+            built = _built_pages.get(key)
+            if built is None:
+                statement, count = _page_statements(sort, where)
+                built = DirectQuery(statement), count
+                if len(_built_pages) < MAX_BUILT_PAGES:  # sort orders are few, but from clients
+                    _built_pages[key] = built
             rows, total = await run_page(self.conn, *built, page=page)
         else:
             rows, total = await run_page(self.conn, *_page_statements(sort, where), page=page)
-        tags_by_post = await self.tags.tags_of_posts([row.id for row in rows])
-        return [_record(row._mapping, tags_by_post[row.id]) for row in rows], total
+        tags_by_post = await self.tags.tags_of_posts([row["id"] for row in rows])
+        return [_record(row, tags_by_post[row["id"]]) for row in rows], total
 
     async def slice(
         self, *, key: PostSortKey, where: Sequence[ColumnElement[bool]], request: SliceRequest

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from pressroom.auth.dependencies import ActorDep, ServicesDep, SignedInActor
 from pressroom.kit.openapi import errors
 from pressroom.kit.pagination import PageParams
 from pressroom.kit.responses import JsonResponse
+from pressroom.kit.routing import api_router
 from pressroom.posts.endpoints import SortParam
 from pressroom.posts.schemas import post_json
 from pressroom.tags.schemas import TagOut, UpdateTagRequest, tag_json
 
-router = APIRouter(prefix="/tags", tags=["tags"])
+router = api_router("/tags", tags=["tags"])
 Slug = Annotated[str, Path(max_length=50)]
 
 

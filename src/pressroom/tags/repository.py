@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
+from pressroom.db.direct import DirectQuery, ResultRow
 from pressroom.db.paging import fetch_page, fetch_slice
 from pressroom.db.tables import post_tags, posts, tags, users
 from pressroom.kit.cursors import Slice, SliceRequest
@@ -39,8 +40,9 @@ _TAG_QUERY = select(
 ).select_from(_TAG_SOURCE)
 
 
-# Built once (every post list and post runs it); the ids expand to one parameter each.
-_TAGS_OF_POSTS = (
+# Built once and run on the driver (every post list and post runs it); the ids expand to one
+# parameter each.
+_TAGS_OF_POSTS = DirectQuery(
     select(post_tags.c.post_id, tags.c.id, tags.c.name, tags.c.slug)
     .select_from(post_tags.join(tags, tags.c.id == post_tags.c.tag_id))
     .where(post_tags.c.post_id.in_(bindparam("post_ids", expanding=True)))
@@ -48,7 +50,7 @@ _TAGS_OF_POSTS = (
 )
 
 
-def _record(m: RowMapping) -> TagRecord:
+def _record(m: ResultRow) -> TagRecord:
     return TagRecord(m["id"], m["name"], m["slug"], int(m["post_count"]))
 
 
@@ -68,7 +70,7 @@ class TagRepository:
             order_by=[*order_by, tags.c.id.asc()],
             page=page,
         )
-        return [_record(row._mapping) for row in rows], total
+        return [_record(row) for row in rows], total
 
     async def slice(self, request: SliceRequest) -> Slice[TagRecord]:
         """Tags by name (A to Z), by keyset on (lower(name), id)."""
@@ -159,10 +161,10 @@ class TagRepository:
         """Tags of many posts in one statement, ordered by name."""
         if not post_ids:
             return {}
-        rows = (await self.conn.execute(_TAGS_OF_POSTS, {"post_ids": list(post_ids)})).all()
+        rows = await _TAGS_OF_POSTS.all(self.conn, {"post_ids": post_ids})
         by_post: dict[int, list[TagRef]] = {post_id: [] for post_id in post_ids}
         for row in rows:
-            by_post[row.post_id].append(TagRef(row.id, row.name, row.slug))
+            by_post[row["post_id"]].append(TagRef(row["id"], row["name"], row["slug"]))
         return by_post
 
     async def set_post_tags(self, post_id: int, tag_ids: Sequence[int]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from pressroom.auth.dependencies import ClientDep, ServicesDep, SignedInActor
 from pressroom.auth.endpoints import NO_STORE
@@ -13,6 +13,7 @@ from pressroom.kit.ids import IdPath
 from pressroom.kit.openapi import errors
 from pressroom.kit.pagination import PageParams
 from pressroom.kit.responses import JsonResponse
+from pressroom.kit.routing import api_router
 from pressroom.users.schemas import (
     ChangePasswordRequest,
     CreateUserRequest,
@@ -21,7 +22,7 @@ from pressroom.users.schemas import (
     user_json,
 )
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = api_router("/users", tags=["users"])
 SEARCH_MAX_CHARS = 100
 
 

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
+from pressroom.db.direct import DirectQuery, ResultRow
 from pressroom.db.paging import fetch_page, fetch_slice
 from pressroom.db.tables import profiles, user_roles, user_settings, users
 from pressroom.kit.cursors import Slice, SliceRequest
@@ -54,14 +55,14 @@ _USER_SOURCE = users.join(profiles, profiles.c.user_id == users.c.id).outerjoin(
 
 
 # Built once: `/users/me` and every profile read run it.
-_ONE_USER = (
+_ONE_USER = DirectQuery(
     select(*_USER_COLUMNS)
     .select_from(_USER_SOURCE)
     .where(users.c.id == bindparam("user_id"), users.c.deleted_at.is_(None))
 )
 
 
-def _record(m: RowMapping) -> UserRecord:
+def _record(m: ResultRow) -> UserRecord:
     return UserRecord(
         id=m["id"],
         email=m["email"],
@@ -94,8 +95,8 @@ class UserRepository:
         self.conn = conn
 
     async def get(self, user_id: int) -> UserRecord | None:
-        row = (await self.conn.execute(_ONE_USER, {"user_id": user_id})).first()
-        return _record(row._mapping) if row else None
+        row = await _ONE_USER.first(self.conn, {"user_id": user_id})
+        return _record(row) if row else None
 
     async def email_taken(self, email: str) -> bool:
         found = await self.conn.scalar(
@@ -162,7 +163,7 @@ class UserRepository:
             order_by=[*order_by, tie_breaker],
             page=page,
         )
-        return [_record(row._mapping) for row in rows], total
+        return [_record(row) for row in rows], total
 
     async def slice(
         self,

@@ -1,0 +1,81 @@
+"""Hot reads run on the driver itself on PostgreSQL: they must answer exactly as SQLAlchemy
+would, be seen by statement listeners, and fail the way every other statement fails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, func, select
+from sqlalchemy import exc as sa_exc
+
+from pressroom.db.direct import DirectQuery
+from pressroom.db.tables import post_tags, tags, user_roles, users
+from pressroom.services import Services
+from tests.conftest import Person
+
+_ROLES_OF_USERS = (
+    select(users.c.id, users.c.email, func.aggregate_strings(user_roles.c.role, ",").label("roles"))
+    .select_from(users.join(user_roles, user_roles.c.user_id == users.c.id))
+    .where(users.c.id.in_(bindparam("user_ids", expanding=True)))
+    .group_by(users.c.id, users.c.email)
+    .order_by(users.c.id)
+)
+
+
+async def test_rows_match_what_sqlalchemy_returns(
+    services: Services, author: Person, moderator: Person, admin: Person
+) -> None:
+    query = DirectQuery(_ROLES_OF_USERS)
+    # Lists of different lengths are different statements (one `$n` per member).
+    for user_ids in ([author.id], [author.id, moderator.id, admin.id], [admin.id, -1]):
+        async with services.db.read() as conn:
+            direct = await query.all(conn, {"user_ids": user_ids})
+            expected = (await conn.execute(_ROLES_OF_USERS, {"user_ids": user_ids})).all()
+        assert [dict(row) for row in direct] == [dict(row._mapping) for row in expected]
+        assert [row["id"] for row in direct] == sorted(i for i in user_ids if i > 0)
+    async with services.db.read() as conn:
+        assert await query.first(conn, {"user_ids": [-1]}) is None
+
+
+async def test_statement_listeners_see_direct_reads(
+    services: Services, count_statements: Any, author: Person
+) -> None:
+    with count_statements() as counter:
+        async with services.db.read() as conn:
+            await DirectQuery(_ROLES_OF_USERS).all(conn, {"user_ids": [author.id]})
+    assert counter.count == 1
+    assert "user_roles" in counter.statements[0]
+
+
+async def test_values_the_database_refuses_are_data_errors(services: Services) -> None:
+    by_name = DirectQuery(select(tags.c.id).where(tags.c.name == bindparam("name")))
+    by_id = DirectQuery(select(post_tags.c.post_id).where(post_tags.c.post_id == bindparam("id")))
+    async with services.db.read() as conn:
+        if conn.dialect.name != "postgresql":
+            pytest.skip("SQLite stores and compares any value")
+        # Text cannot hold NUL (refused by the server); a word is no BIGINT (refused by asyncpg
+        # before sending). Both carry SQLSTATE class 22, which the error handlers answer with 400.
+        for query, params in ((by_name, {"name": "a\x00b"}), (by_id, {"id": "not a number"})):
+            with pytest.raises(sa_exc.DBAPIError) as refused:
+                await query.all(conn, params)
+            assert getattr(refused.value.orig, "sqlstate", "").startswith("22")
+            assert not refused.value.connection_invalidated
+        # The connection is still good for the rest of the request.
+        assert await by_id.all(conn, {"id": -1}) == []
+
+
+async def test_columns_of_one_name_are_told_apart_as_sqlalchemy_does(
+    services: Services, author: Person
+) -> None:
+    both_ids = select(users.c.id, user_roles.c.user_id, users.c.id.label("id_again")).where(
+        user_roles.c.user_id == users.c.id, users.c.id == bindparam("user_id")
+    )
+    statement = both_ids.add_columns(user_roles.c.user_id)
+    async with services.db.read() as conn:
+        direct = await DirectQuery(statement).first(conn, {"user_id": author.id})
+        expected = (await conn.execute(statement, {"user_id": author.id})).first()
+    assert direct is not None
+    assert expected is not None
+    assert dict(direct) == dict(expected._mapping)
+    assert len(dict(direct)) == 4
