@@ -77,7 +77,11 @@ class Database:
         engine = create_async_engine(
             self.url,
             pool_size=pool_size,
-            max_overflow=pool_size,
+            # A fixed set of connections: overflow ones were closed as soon as they were given
+            # back, so under load each worker opened a dozen PostgreSQL connections a second,
+            # each a server process to fork and a driver to set up (docs/performance.md).
+            # Requests beyond the pool wait their turn, up to `timeout_seconds`.
+            max_overflow=0,
             pool_timeout=timeout_seconds,
             pool_pre_ping=False,
             isolation_level="AUTOCOMMIT",

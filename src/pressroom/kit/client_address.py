@@ -8,6 +8,7 @@ address not itself a trusted proxy is the client.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -62,6 +63,7 @@ def _forwarded_for(scope: Scope) -> list[str]:
     return [hop for hop in hops if hop]
 
 
+@functools.lru_cache(maxsize=4096)  # every request parses its peer; peers repeat
 def _parse(text: str) -> IPAddress | None:
     try:
         address = ipaddress.ip_address(text)

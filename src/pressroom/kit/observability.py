@@ -119,6 +119,10 @@ def record_refusal(error: AppError) -> None:
         _security_log.warning("forbidden", reason=error.message)
 
 
+# Route templates and statuses are few; methods are whatever clients send, so the cache is bounded.
+MAX_KEPT_REQUEST_SERIES = 1024
+
+
 class Metrics:
     """One registry per app, so tests and several apps in a process never collide."""
 
@@ -144,8 +148,24 @@ class Metrics:
             registry=self.registry,
         )
 
+        # Label look-ups take a lock and build a key each time; a request's pair is kept.
+        self._request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
     def count(self, event: str) -> None:
         self.events.labels(event=event).inc()
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        series = self._request_series.get(key)
+        if series is None:
+            series = (
+                self.requests.labels(method=method, route=route, status=str(status)),
+                self.latency.labels(method=method, route=route),
+            )
+            if len(self._request_series) < MAX_KEPT_REQUEST_SERIES:
+                self._request_series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def watch_pool(self, engine: AsyncEngine) -> None:
         """Database pool gauges, read from the pool at each scrape."""

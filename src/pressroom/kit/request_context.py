@@ -77,8 +77,7 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
             method = scope["method"]
-            self.metrics.requests.labels(method=method, route=route, status=str(status)).inc()
-            self.metrics.latency.labels(method=method, route=route).observe(elapsed)
+            self.metrics.observe_request(method, route, status, elapsed)
             log.info(
                 "request",
                 method=method,
