@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -17,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _IMMEDIATE = "pressroom_begin_immediate"
@@ -31,6 +34,19 @@ def async_url(url: str) -> str:
     if backend in {"postgresql", "postgres"}:
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
+
+
+@dataclass(slots=True)
+class _ReadLease:
+    """The pooled connection one request's reads take turns on (PostgreSQL)."""
+
+    conn: AsyncConnection | None = None
+    in_use: bool = False
+
+    async def give_back(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            await conn.close()
 
 
 class Database:
@@ -56,6 +72,7 @@ class Database:
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="READ COMMITTED")
         )
+        self._lease: ContextVar[_ReadLease | None] = ContextVar(f"lease{id(self)}", default=None)
         # SQLite has one writer at a time; queueing writers here, not in SQLite's busy loop,
         # keeps "database is locked" away under many concurrent writers in one process.
         self._write_lock = asyncio.Lock()
@@ -94,13 +111,50 @@ class Database:
         return engine
 
     @asynccontextmanager
+    async def request(self) -> AsyncIterator[None]:
+        """The scope of one request: on PostgreSQL its reads take turns on one pooled connection,
+        given back when the request ends (or before a write), instead of each read checking one
+        out and in again: the session check and the service's read are two reads a request, and a
+        checkout costs about as much CPU as a small query (docs/performance.md)."""
+        if self.is_sqlite:  # connections are in-process there, and reads keep a snapshot open
+            yield
+            return
+        lease = _ReadLease()
+        token = self._lease.set(lease)
+        try:
+            yield
+        finally:
+            self._lease.reset(token)
+            await lease.give_back()
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            yield conn
+        lease = self._lease.get()
+        # Outside a request, or while another read of this request holds the connection (GraphQL
+        # resolves fields concurrently), a read checks out a connection of its own.
+        if lease is None or lease.in_use:
+            async with self.engine.connect() as conn:
+                yield conn
+            return
+        lease.in_use = True
+        try:
+            if lease.conn is None:
+                lease.conn = await self.engine.connect()
+            yield lease.conn
+        except BaseException:
+            await lease.give_back()  # whatever failed may have left the connection unusable
+            raise
+        finally:
+            lease.in_use = False
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         if not self.is_sqlite:
+            lease = self._lease.get()
+            if lease is not None and not lease.in_use:
+                # A request never holds two connections at once for its own sake: with every
+                # connection held by a request waiting for a second one, nobody would move.
+                await lease.give_back()
             async with self._writer.begin() as conn:
                 yield conn
             return
@@ -111,6 +165,21 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class ReadConnectionPerRequest:
+    """Each HTTP request in `Database.request()`: its reads share one connection."""
+
+    def __init__(self, app: ASGIApp, db: Database) -> None:
+        self.app = app
+        self.db = db
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self.db.request():
+            await self.app(scope, receive, send)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

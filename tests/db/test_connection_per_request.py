@@ -1,0 +1,89 @@
+"""On PostgreSQL a request's reads take turns on one pooled connection: the session check and
+the service's read no longer check out one each. A request never holds two at once for a write,
+and concurrent reads (GraphQL resolves fields together) each still get a connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+
+from pressroom.services import Services
+from tests.conftest import Person
+
+
+@dataclass
+class PoolWatch:
+    checkouts: int = 0
+    held: int = 0
+    most_held: int = 0
+
+
+@contextmanager
+def watching_the_pool(services: Services) -> Iterator[PoolWatch]:
+    watch = PoolWatch()
+    engine = services.db.engine.sync_engine
+
+    def on_checkout(*_: Any) -> None:
+        watch.checkouts += 1
+        watch.held += 1
+        watch.most_held = max(watch.most_held, watch.held)
+
+    def on_checkin(*_: Any) -> None:
+        watch.held -= 1
+
+    event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "checkin", on_checkin)
+    try:
+        yield watch
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        event.remove(engine, "checkin", on_checkin)
+
+
+async def test_a_signed_in_read_checks_out_one_connection(
+    services: Services, author: Person, backend: str
+) -> None:
+    for path in ("/users/me", "/posts", f"/users/{author.id}/posts"):
+        with watching_the_pool(services) as watch:
+            reply = await author.get(path)
+        assert reply.status_code == 200, reply.text
+        # SQLite's connections live in the process; each read there keeps its own snapshot.
+        assert watch.checkouts == (1 if backend == "postgresql" else 2), path
+        assert watch.held == 0  # given back when the request ended
+
+
+async def test_a_write_after_the_session_check_holds_one_connection_at_a_time(
+    services: Services, author: Person
+) -> None:
+    created = await author.post("/posts", json={"title": "One at a time", "content": "x"})
+    assert created.status_code == 201
+    with watching_the_pool(services) as watch:
+        reply = await author.patch(
+            f"/posts/{created.json()['id']}", json={"title": "Still one at a time"}
+        )
+    assert reply.status_code == 200
+    assert watch.most_held == 1
+    assert watch.held == 0
+
+
+async def test_concurrent_reads_of_one_request_each_get_a_connection(
+    services: Services, author: Person
+) -> None:
+    for number in range(3):
+        reply = await author.post(
+            "/posts", json={"title": f"Post {number}", "content": "x", "published": True}
+        )
+        assert reply.status_code == 201
+    query = "{ currentUser { id posts(first: 5) { totalCount } } posts(first: 5) { totalCount } }"
+    with watching_the_pool(services) as watch:
+        reply = await author.post("http://testserver/graphql", json={"query": query})
+    assert reply.status_code == 200
+    body = reply.json()
+    assert "errors" not in body, body
+    assert body["data"]["posts"]["totalCount"] >= 3
+    assert body["data"]["currentUser"]["posts"]["totalCount"] == 3
+    assert watch.held == 0
