@@ -78,3 +78,45 @@ async def test_post_list_with_authors_and_tags_costs_four_statements(
     assert len(data["posts"]["edges"]) == 5 * POSTS_PER_USER
     # Token check, the posts (with their total), their tags, their authors (one statement).
     assert counter.count <= 4, counter.statements
+
+
+async def test_post_authors_id_and_profile_come_with_the_posts(
+    admin: Person, services: Services, count_statements: Any
+) -> None:
+    await add_writers(services, 3, 0)
+    profile = "profile { firstName lastName avatarUrl bio }"
+    query = (
+        f"{{ posts(first: 50) {{ edges {{ node {{ author {{ __typename id {profile} }} }} }} }} }}"
+    )
+    with count_statements() as counter:
+        data = await data_of(admin, query)
+    # Token check, the posts (with their total), their tags: the post rows carry the author.
+    assert counter.count <= 3, counter.statements
+    users = await data_of(admin, f"{{ users {{ edges {{ node {{ id {profile} }} }} }} }}")
+    profiles = {edge["node"]["id"]: edge["node"]["profile"] for edge in users["users"]["edges"]}
+    authors = [edge["node"]["author"] for edge in data["posts"]["edges"]]
+    assert len(authors) == 3 * POSTS_PER_USER
+    assert {a["profile"]["lastName"] for a in authors} == {"N0", "N1", "N2"}
+    for written_by in authors:
+        assert written_by["__typename"] == "User"
+        assert written_by["profile"] == profiles[written_by["id"]]
+
+
+async def test_any_other_author_field_or_a_fragment_loads_the_author(
+    author: Person, services: Services, count_statements: Any
+) -> None:
+    await add_writers(services, 2, 0)
+    for selection in (
+        "id email",
+        "id createdAt",
+        "... on User { id }",
+        "...Who",
+    ):
+        query = f"{{ posts(first: 50) {{ edges {{ node {{ author {{ {selection} }} }} }} }} }}"
+        if "...Who" in selection:
+            query += " fragment Who on User { id email }"
+        with count_statements() as counter:
+            data = await data_of(author, query)
+        assert counter.count == 4, (selection, counter.statements)
+        for edge in data["posts"]["edges"]:
+            assert edge["node"]["author"]["id"]
