@@ -211,3 +211,15 @@ async def test_users_filter_by_role_is_for_managers(
 async def test_no_ide_page_that_would_load_scripts_from_a_cdn(anon: httpx.AsyncClient) -> None:
     reply = await anon.get("http://testserver/graphql", headers={"Accept": "text/html"})
     assert_error(reply, 404, "NOT_FOUND")
+
+
+async def test_non_ascii_text_comes_back_as_written(
+    author: Person, anon: httpx.AsyncClient
+) -> None:
+    title = "Crème brûlée, 東京 ✓ \U0001f600"
+    await publish(author, title)
+    reply = await anon.post(
+        "http://testserver/graphql", json={"query": "{ posts { edges { node { title } } } }"}
+    )
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.json()["data"]["posts"]["edges"][0]["node"]["title"] == title

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import strawberry
 from cross_web import HTTPException as TransportError
 from fastapi import Request, Response
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionContext
+from strawberry.types.field import StrawberryField
 from strawberry.types.unset import UNSET
 
 from pressroom.config import Settings
@@ -65,9 +69,31 @@ class PressroomSchema(strawberry.Schema):
                 )
 
 
+def attribute_reader(name: str) -> Callable[[object, GraphQLResolveInfo[Any]], Any]:
+    def read(source: object, _info: GraphQLResolveInfo[Any]) -> Any:
+        return getattr(source, name)
+
+    return read
+
+
+def read_attributes_directly(schema: strawberry.Schema) -> None:
+    """Fields without a resolver function (the objects of types.py are shaped once) read their
+    attribute in one call. Strawberry's own reader makes three (`_get_basic_result`,
+    `StrawberryField.get_result`, then the configured `getattr`): 0.3 ms of CPU for the ~500
+    fields of a 20-post list. Strawberry falls back to its reader only for fields with
+    exception handlers, which this schema has none of."""
+    for graphql_type in schema._schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field in graphql_type.fields.values():
+            definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if isinstance(definition, StrawberryField) and definition.is_basic_field:
+                field.resolve = attribute_reader(definition.python_name)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     rules = validation_rules(settings)
-    return PressroomSchema(
+    schema = PressroomSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(
@@ -85,6 +111,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             PageSizes,
         ],
     )
+    read_attributes_directly(schema)
+    return schema
 
 
 def sdl() -> str:
@@ -103,6 +131,11 @@ class PressroomGraphQLRouter(GraphQLRouter[Any, None]):
             return await super().run(request, context, root_value)
         except TransportError as error:
             raise StarletteHTTPException(error.status_code, detail=error.reason) from None
+
+    def encode_json(self, data: object) -> bytes:
+        # As every REST response (kit.responses): orjson, not the standard library's encoder,
+        # which cost 0.3 ms of a 20-post list. Same JSON; non-ASCII text is sent as UTF-8.
+        return orjson.dumps(data)
 
 
 def graphql_router(settings: Settings) -> GraphQLRouter[Any, None]:
