@@ -141,7 +141,7 @@ def test_control_characters_in_inputs_cannot_forge_a_log_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("INFO")
-    forged = 'x"}\n{"event": "login_succeeded", "target_user_id": 1}\r\x1b[2K\u2028'
+    forged = 'x"}\n{"event": "login_succeeded", "target_user_id": 1}\r\x1b[2K\u2028\x85\u2029\x0b'
     get_logger("pressroom.test").info("login_failed", email=forged)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1

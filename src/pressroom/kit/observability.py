@@ -8,6 +8,7 @@ from collections.abc import Iterator, MutableMapping
 from contextvars import ContextVar
 from typing import Any
 
+import orjson
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -58,6 +59,21 @@ def _redact_secrets(
     return event
 
 
+_LINE_BREAKS_JSON_ALLOWS = (("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+
+
+def _json_line(event: Any, **_options: Any) -> str:
+    # orjson: several times cheaper than the standard library's encoder, for a line a request.
+    # It escapes control characters as JSON requires; the three other characters that readers
+    # such as Python's `splitlines` take for a line end are escaped here, so no input can start
+    # a forged line.
+    line = orjson.dumps(event, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+    for character, escaped in _LINE_BREAKS_JSON_ALLOWS:
+        if character in line:
+            line = line.replace(character, escaped)
+    return line
+
+
 def configure_logging(level: str = "INFO") -> None:
     """JSON lines on stdout, ours and every library's (uvicorn, alembic, SQLAlchemy).
 
@@ -78,7 +94,7 @@ def configure_logging(level: str = "INFO") -> None:
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
-                structlog.processors.JSONRenderer(),
+                structlog.processors.JSONRenderer(serializer=_json_line),
             ],
         )
     )
@@ -96,7 +112,7 @@ def configure_logging(level: str = "INFO") -> None:
         processors=[
             *shared,
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=_json_line),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)

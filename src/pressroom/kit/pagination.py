@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
-
-from fastapi import Depends, Query
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
@@ -41,15 +39,3 @@ class Page(Generic[T]):
 
     def to_json(self, shape: Any) -> dict[str, Any]:
         return {"data": [shape(item) for item in self.items], "pagination": self.pagination_json()}
-
-
-async def page_request(  # async: FastAPI would run a plain `def` in a worker thread
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER, description="1-based page number")] = 1,
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page, 1..100")
-    ] = DEFAULT_PAGE_SIZE,
-) -> PageRequest:
-    return PageRequest(page=page, limit=limit)
-
-
-PageParams = Annotated[PageRequest, Depends(page_request)]

@@ -4,36 +4,52 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Response
+from pydantic import Field
 
 from pressroom.auth.dependencies import ActorDep, ServicesDep, SignedInActor
-from pressroom.kit.ids import IdPath, OptionalIdQuery
+from pressroom.kit.ids import MAX_ID, IdPath
 from pressroom.kit.openapi import errors
-from pressroom.kit.pagination import PageParams
+from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
 from pressroom.posts.models import PostFilter
 from pressroom.posts.schemas import CreatePostRequest, PostOut, UpdatePostRequest, post_json
 
 router = api_router(tags=["posts"])
-SortParam = Annotated[
-    str | None, Query(max_length=200, description="published_at, created_at, title; '-' descends")
-]
 
 
-@router.get("/posts", response_model=dict[str, object], responses=errors(401))
+class SortedPostsQuery(ListQuery):
+    sort: str | None = Field(
+        None, max_length=200, description="published_at, created_at, title; '-' descends"
+    )
+
+
+class PostListQuery(SortedPostsQuery):
+    tag: str | None = Field(None, max_length=50)
+    author: int | None = Field(None, ge=1, le=MAX_ID)
+    q: str | None = Field(None, max_length=100)
+    published: bool = True
+
+
+SortedPostsParams = Annotated[SortedPostsQuery, query_string(SortedPostsQuery)]
+
+
+@router.get(
+    "/posts",
+    response_model=dict[str, object],
+    responses=errors(401),
+    openapi_extra=documented(PostListQuery),
+)
 async def list_posts(
+    query: Annotated[PostListQuery, query_string(PostListQuery)],
     actor: ActorDep,
     services: ServicesDep,
-    page: PageParams,
-    sort: SortParam = None,
-    tag: Annotated[str | None, Query(max_length=50)] = None,
-    author: OptionalIdQuery = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    published: bool = True,
 ) -> Response:
-    query = PostFilter(published=published, tag_slug=tag, author_id=author, search=q)
-    result = await services.posts.list_posts(actor, page, query, sort)
+    wanted = PostFilter(
+        published=query.published, tag_slug=query.tag, author_id=query.author, search=query.q
+    )
+    result = await services.posts.list_posts(actor, query.page_request, wanted, query.sort)
     return JsonResponse(result.to_json(post_json))
 
 
@@ -65,13 +81,14 @@ async def delete_post(post_id: IdPath, actor: SignedInActor, services: ServicesD
     return Response(status_code=204)
 
 
-@router.get("/users/{user_id}/posts", response_model=dict[str, object], responses=errors(401, 404))
+@router.get(
+    "/users/{user_id}/posts",
+    response_model=dict[str, object],
+    responses=errors(401, 404),
+    openapi_extra=documented(SortedPostsQuery),
+)
 async def list_user_posts(
-    user_id: IdPath,
-    actor: ActorDep,
-    services: ServicesDep,
-    page: PageParams,
-    sort: SortParam = None,
+    user_id: IdPath, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
 ) -> Response:
-    result = await services.posts.list_by_author(actor, user_id, page, sort)
+    result = await services.posts.list_by_author(actor, user_id, query.page_request, query.sort)
     return JsonResponse(result.to_json(post_json))

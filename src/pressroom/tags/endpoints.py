@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query, Response
+from fastapi import Path, Response
+from pydantic import Field
 
 from pressroom.auth.dependencies import ActorDep, ServicesDep, SignedInActor
 from pressroom.kit.openapi import errors
-from pressroom.kit.pagination import PageParams
+from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
-from pressroom.posts.endpoints import SortParam
+from pressroom.posts.endpoints import SortedPostsParams, SortedPostsQuery
 from pressroom.posts.schemas import post_json
 from pressroom.tags.schemas import TagOut, UpdateTagRequest, tag_json
 
@@ -19,14 +20,22 @@ router = api_router("/tags", tags=["tags"])
 Slug = Annotated[str, Path(max_length=50)]
 
 
-@router.get("", response_model=dict[str, object], responses=errors(401))
+class TagListQuery(ListQuery):
+    sort: str | None = Field(None, max_length=100, description="name, post_count")
+
+
+@router.get(
+    "",
+    response_model=dict[str, object],
+    responses=errors(401),
+    openapi_extra=documented(TagListQuery),
+)
 async def list_tags(
+    query: Annotated[TagListQuery, query_string(TagListQuery)],
     _actor: ActorDep,
     services: ServicesDep,
-    page: PageParams,
-    sort: Annotated[str | None, Query(max_length=100, description="name, post_count")] = None,
 ) -> Response:
-    result = await services.tags.list_tags(page, sort)
+    result = await services.tags.list_tags(query.page_request, query.sort)
     return JsonResponse(result.to_json(tag_json))
 
 
@@ -35,11 +44,16 @@ async def get_tag(slug: Slug, _actor: ActorDep, services: ServicesDep) -> Respon
     return JsonResponse(tag_json(await services.tags.get(slug)))
 
 
-@router.get("/{slug}/posts", response_model=dict[str, object], responses=errors(401, 404))
+@router.get(
+    "/{slug}/posts",
+    response_model=dict[str, object],
+    responses=errors(401, 404),
+    openapi_extra=documented(SortedPostsQuery),
+)
 async def list_tag_posts(
-    slug: Slug, actor: ActorDep, services: ServicesDep, page: PageParams, sort: SortParam = None
+    slug: Slug, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
 ) -> Response:
-    result = await services.posts.list_by_tag(actor, slug, page, sort)
+    result = await services.posts.list_by_tag(actor, slug, query.page_request, query.sort)
     return JsonResponse(result.to_json(post_json))
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Response
+from pydantic import Field
 
 from pressroom.auth.dependencies import ClientDep, ServicesDep, SignedInActor
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.schemas import SessionList, session_json
 from pressroom.kit.ids import IdPath
 from pressroom.kit.openapi import errors
-from pressroom.kit.pagination import PageParams
+from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
 from pressroom.users.schemas import (
@@ -36,18 +37,26 @@ async def sign_up(body: CreateUserRequest, services: ServicesDep, client: Client
     )
 
 
-@router.get("", response_model=dict[str, object], responses=errors(401, 403))
+class UserListQuery(ListQuery):
+    sort: str | None = Field(None, max_length=200, description="created_at, last_name, email")
+    q: str | None = Field(None, max_length=SEARCH_MAX_CHARS)
+    role: str | None = Field(None, max_length=32)
+
+
+@router.get(
+    "",
+    response_model=dict[str, object],
+    responses=errors(401, 403),
+    openapi_extra=documented(UserListQuery),
+)
 async def list_users(
+    query: Annotated[UserListQuery, query_string(UserListQuery)],
     actor: SignedInActor,
     services: ServicesDep,
-    page: PageParams,
-    sort: Annotated[
-        str | None, Query(max_length=200, description="created_at, last_name, email")
-    ] = None,
-    q: Annotated[str | None, Query(max_length=SEARCH_MAX_CHARS)] = None,
-    role: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
-    result = await services.users.list_users(actor, page, sort=sort, search=q, role=role)
+    result = await services.users.list_users(
+        actor, query.page_request, sort=query.sort, search=query.q, role=query.role
+    )
     return JsonResponse(result.to_json(user_json))
 
 
