@@ -36,17 +36,66 @@ def async_url(url: str) -> str:
     raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
 
 
+class _Turns:
+    """Turns at the pool's connections, handed out in arrival order.
+
+    Waiting inside SQLAlchemy's pool is not first come, first served: a connection given back
+    can go to a request that has just arrived instead of one that has waited, and under more
+    load than the pool serves some requests waited past the pool timeout (a 503) while most
+    were served within a second (docs/performance.md, scenario (i)). asyncio's Semaphore lets
+    no newcomer pass a waiter, so every request waits about as long as the queue is.
+    """
+
+    def __init__(self, count: int, timeout_seconds: float) -> None:
+        self._free = asyncio.Semaphore(count)
+        self._timeout = timeout_seconds
+
+    async def take(self) -> None:
+        if not self._free.locked():
+            await self._free.acquire()  # no wait, so no timer to set
+            return
+        try:
+            await asyncio.wait_for(self._free.acquire(), self._timeout)
+        except TimeoutError:
+            raise sa_exc.TimeoutError("no database connection became free in time") from None
+
+    def give_back(self) -> None:
+        self._free.release()
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        await self.take()
+        try:
+            yield
+        finally:
+            self.give_back()
+
+
 @dataclass(slots=True)
 class _ReadLease:
     """The pooled connection one request's reads take turns on (PostgreSQL)."""
 
+    turns: _Turns
     conn: AsyncConnection | None = None
     in_use: bool = False
+
+    async def connection(self, engine: AsyncEngine) -> AsyncConnection:
+        if self.conn is None:
+            await self.turns.take()
+            try:
+                self.conn = await engine.connect()
+            except BaseException:
+                self.turns.give_back()
+                raise
+        return self.conn
 
     async def give_back(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
-            await conn.close()
+            try:
+                await conn.close()
+            finally:
+                self.turns.give_back()
 
 
 class Database:
@@ -73,6 +122,8 @@ class Database:
             else self.engine.execution_options(isolation_level="READ COMMITTED")
         )
         self._lease: ContextVar[_ReadLease | None] = ContextVar(f"lease{id(self)}", default=None)
+        # SQLite's connections wait behind its one writer too, hence its longer pool timeout.
+        self._turns = _Turns(pool_size, timeout_seconds * (6 if self.is_sqlite else 1))
         # SQLite has one writer at a time; queueing writers here, not in SQLite's busy loop,
         # keeps "database is locked" away under many concurrent writers in one process.
         self._write_lock = asyncio.Lock()
@@ -85,7 +136,7 @@ class Database:
                 self.url,
                 pool_size=pool_size,
                 max_overflow=0,
-                pool_timeout=timeout_seconds * 6,
+                pool_timeout=timeout_seconds * 6,  # see _turns
                 hide_parameters=True,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             )
@@ -119,7 +170,7 @@ class Database:
         if self.is_sqlite:  # connections are in-process there, and reads keep a snapshot open
             yield
             return
-        lease = _ReadLease()
+        lease = _ReadLease(self._turns)
         token = self._lease.set(lease)
         try:
             yield
@@ -133,14 +184,12 @@ class Database:
         # Outside a request, or while another read of this request holds the connection (GraphQL
         # resolves fields concurrently), a read checks out a connection of its own.
         if lease is None or lease.in_use:
-            async with self.engine.connect() as conn:
+            async with self._turns.held(), self.engine.connect() as conn:
                 yield conn
             return
         lease.in_use = True
         try:
-            if lease.conn is None:
-                lease.conn = await self.engine.connect()
-            yield lease.conn
+            yield await lease.connection(self.engine)
         except BaseException:
             await lease.give_back()  # whatever failed may have left the connection unusable
             raise
@@ -155,10 +204,10 @@ class Database:
                 # A request never holds two connections at once for its own sake: with every
                 # connection held by a request waiting for a second one, nobody would move.
                 await lease.give_back()
-            async with self._writer.begin() as conn:
+            async with self._turns.held(), self._writer.begin() as conn:
                 yield conn
             return
-        async with self._write_lock, self.engine.connect() as conn:
+        async with self._write_lock, self._turns.held(), self.engine.connect() as conn:
             immediate = await conn.execution_options(**{_IMMEDIATE: True})
             async with immediate.begin():
                 yield immediate
