@@ -43,9 +43,8 @@ POST_SOURCE = """FROM posts JOIN users ON users.id = posts.user_id AND users.del
 
 POST_PAGE_SQL = (
     POST_COLUMNS
-    + """, (SELECT count(*) AS count_1 
-FROM posts JOIN users ON users.id = posts.user_id AND users.deleted_at IS NULL 
-WHERE posts.published = true) AS page_total 
+    + """, (SELECT published_post_total.posts 
+FROM published_post_total) AS page_total 
 """  # noqa: W291
     + POST_SOURCE
     + """ 

@@ -44,10 +44,12 @@ def page_statements(
     source: FromClause,
     where: Sequence[ColumnElement[bool]],
     order_by: Sequence[ColumnElement[Any]],
+    total: Select[Any] | None = None,
 ) -> tuple[Select[Any], Select[Any]]:
-    """The page (with its total) and the count alone. Limit and offset are parameters, so a
-    repository may build the pair once and run it for every page."""
-    count = select(func.count()).select_from(source).where(*where)
+    """The page (with its total) and the total alone. Limit and offset are parameters, so a
+    repository may build the pair once and run it for every page. `total` replaces counting
+    the rows where the database keeps the number."""
+    count = total if total is not None else select(func.count()).select_from(source).where(*where)
     statement = (
         query.add_columns(count.scalar_subquery().label(TOTAL_LABEL))
         .where(*where)

@@ -6,11 +6,14 @@ Migrations in `migrations/versions/` create these; queries in the repositories u
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -162,3 +165,13 @@ refresh_tokens = Table(
 )
 Index("ix_refresh_tokens_session_id", refresh_tokens.c.session_id)
 Index("ix_refresh_tokens_parent_id", refresh_tokens.c.parent_id)
+
+# How many posts the published list holds (published, by an author not deleted), kept by the
+# database's own triggers (migration 0004), so the list's total is one row, not a count of every
+# published post on each request.
+published_post_total = Table(
+    "published_post_total",
+    metadata,
+    Column("id", SmallInteger, CheckConstraint("id = 1"), primary_key=True, default=1),
+    Column("posts", BigInteger, nullable=False),
+)

@@ -19,7 +19,7 @@ from pressroom.db.paging import (
     page_statements,
     run_page,
 )
-from pressroom.db.tables import post_tags, posts, profiles, tags, users
+from pressroom.db.tables import post_tags, posts, profiles, published_post_total, tags, users
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.pagination import PageRequest
 from pressroom.kit.sorting import SortField
@@ -201,11 +201,14 @@ def _page_statements(
 ) -> tuple[Select[Any], Select[Any]]:
     order_by = [_sort_column(field) for field in sort]
     tie_breaker = posts.c.id.desc() if sort[0].descending else posts.c.id.asc()
+    # The whole published list, the one most requested, has its total kept by the database.
+    whole_list = len(where) == 1 and where[0] is _PUBLISHED[True]
     return page_statements(
         select(*_POST_COLUMNS).select_from(_POST_SOURCE),
         source=_COUNT_SOURCE,
         where=where,
         order_by=[*order_by, tie_breaker],
+        total=select(published_post_total.c.posts) if whole_list else None,
     )
 
 
