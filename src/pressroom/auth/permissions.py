@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
 from enum import StrEnum
 
 
@@ -31,7 +31,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
-def permissions_for(roles: Iterable[str]) -> frozenset[Permission]:
+@functools.lru_cache(maxsize=64)  # every authenticated request; role sets are few
+def permissions_for(roles: tuple[str, ...]) -> frozenset[Permission]:
     granted: set[Permission] = set()
     for name in roles:
         try:
