@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+import pytest
 from sqlalchemy import event
 
 from pressroom.services import Services
@@ -87,3 +89,28 @@ async def test_concurrent_reads_of_one_request_each_get_a_connection(
     assert body["data"]["posts"]["totalCount"] >= 3
     assert body["data"]["currentUser"]["posts"]["totalCount"] == 3
     assert watch.held == 0
+
+
+async def test_no_connection_is_held_while_a_password_is_hashed(
+    services: Services, author: Person, anon: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hash takes 20 ms and more of a thread; a pool held through sign-ins would starve
+    every other request (scenario (f) in docs/performance.md)."""
+    held_while_hashing: list[int] = []
+    pool = services.db.engine.sync_engine.pool
+
+    def watched(work: Any) -> Any:
+        async def counting_held_connections(*args: Any) -> Any:
+            held_while_hashing.append(pool.checkedout())  # type: ignore[attr-defined]
+            return await work(*args)
+
+        return counting_held_connections
+
+    for name in ("verify", "hash"):
+        monkeypatch.setattr(services.hasher, name, watched(getattr(services.hasher, name)))
+    login = {"email": author.email, "password": author.password}
+    assert (await anon.post("/auth/login", json=login)).status_code == 200
+    change = {"currentPassword": author.password, "newPassword": "Another-Horse-43"}
+    assert (await author.post("/users/me/password", json=change)).status_code == 204
+    assert len(held_while_hashing) == 3
+    assert held_while_hashing == [0, 0, 0]

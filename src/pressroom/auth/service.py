@@ -102,6 +102,7 @@ class AuthService:
             policies.failed_logins_per_account, *failures, message=TOO_MANY_FAILED_LOGINS
         )
         # Unknown emails verify against a dummy hash: the same work, the same answer.
+        await self.db.idle()
         matches, upgraded_hash = await self.hasher.verify(
             password, credentials[2] if credentials else None
         )
@@ -231,6 +232,7 @@ class AuthService:
         user_id = actor.require_user_id()
         async with self.db.read() as conn:
             stored_hash = await UserRepository(conn).password_hash(user_id)
+        await self.db.idle()
         matches, _ = await self.hasher.verify(current, stored_hash)
         if not matches:
             # 400, not 401: a 401 would send clients to refresh their tokens.

@@ -196,14 +196,20 @@ class Database:
         finally:
             lease.in_use = False
 
+    async def idle(self) -> None:
+        """Give the request's read connection back before slow work that needs no database
+        (a password hash: 20 ms and more). Held through it, the connections of a pool went to
+        sign-ins waiting for the hashing threads while every other request waited for them."""
+        lease = self._lease.get()
+        if lease is not None and not lease.in_use:
+            await lease.give_back()
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         if not self.is_sqlite:
-            lease = self._lease.get()
-            if lease is not None and not lease.in_use:
-                # A request never holds two connections at once for its own sake: with every
-                # connection held by a request waiting for a second one, nobody would move.
-                await lease.give_back()
+            # A request never holds two connections at once for its own sake: with every
+            # connection held by a request waiting for a second one, nobody would move.
+            await self.idle()
             async with self._turns.held(), self._writer.begin() as conn:
                 yield conn
             return

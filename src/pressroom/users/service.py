@@ -72,6 +72,7 @@ class UserService:
         async with self.db.read() as conn:
             if await UserRepository(conn).email_taken(data.email):
                 raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]})
+        await self.db.idle()
         password_hash = await self.hasher.hash(data.password)
         profile = Profile(
             data.profile.first_name,
