@@ -43,7 +43,7 @@ POST_SOURCE = """FROM posts JOIN users ON users.id = posts.user_id AND users.del
 
 POST_PAGE_SQL = (
     POST_COLUMNS
-    + """, (SELECT published_post_total.posts 
+    + """, (SELECT CAST(coalesce(sum(published_post_total.posts), 0) AS BIGINT) AS coalesce_1 
 FROM published_post_total) AS page_total 
 """  # noqa: W291
     + POST_SOURCE

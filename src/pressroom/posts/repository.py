@@ -7,7 +7,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -48,6 +60,9 @@ _POST_COLUMNS = (
 _POST_SOURCE = posts.join(
     users, (users.c.id == posts.c.user_id) & users.c.deleted_at.is_(None)
 ).join(profiles, profiles.c.user_id == posts.c.user_id)
+_PUBLISHED_TOTAL = select(
+    cast(func.coalesce(func.sum(published_post_total.c.posts), literal_column("0")), BigInteger)
+)
 _COUNT_SOURCE = posts.join(users, (users.c.id == posts.c.user_id) & users.c.deleted_at.is_(None))
 _ONE_POST = DirectQuery(
     select(*_POST_COLUMNS).select_from(_POST_SOURCE).where(posts.c.id == bindparam("post_id"))
@@ -208,7 +223,7 @@ def _page_statements(
         source=_COUNT_SOURCE,
         where=where,
         order_by=[*order_by, tie_breaker],
-        total=select(published_post_total.c.posts) if whole_list else None,
+        total=_PUBLISHED_TOTAL if whole_list else None,
     )
 
 
