@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from pressroom.kit.cursors import Position, encode_cursor
 from tests.conftest import Person, assert_error
 from tests.graphql.conftest import data_of, error_codes, graphql
 
@@ -223,3 +225,26 @@ async def test_non_ascii_text_comes_back_as_written(
     )
     assert reply.headers["content-type"] == "application/json"
     assert reply.json()["data"]["posts"]["edges"][0]["node"]["title"] == title
+
+
+async def test_a_first_page_is_the_keyset_page_from_before_the_newest(
+    author: Person, moderator: Person
+) -> None:
+    """The first page (a prebuilt statement) and a page after a cursor (a keyset statement)
+    agree on posts, cursors, totals and what comes next, for both orders of the list."""
+    for n in range(4):
+        await publish(author, f"Out {n}")
+        await author.post("/posts", json={"title": f"Draft {n}", "content": "x"})
+    for published, key in ((True, "published_at"), (False, "created_at")):
+        # A cursor newer than any post: the keyset statement then starts at the newest post.
+        before_all = encode_cursor(Position(key, datetime(2999, 1, 1, tzinfo=UTC), 2**62))
+        query = """query($published: Boolean, $first: Int, $after: String) {
+            posts(filter: {published: $published}, first: $first, after: $after) {
+            totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id title } } } }"""
+        for first in (1, 3, 4, 10):
+            variables: dict[str, Any] = {"published": published, "first": first}
+            first_page = (await data_of(moderator, query, variables))["posts"]
+            keyset = (await data_of(moderator, query, {**variables, "after": before_all}))["posts"]
+            assert first_page == keyset, (published, first)
+            assert first_page["totalCount"] == 4
+            assert first_page["pageInfo"]["hasNextPage"] is (first < 4)

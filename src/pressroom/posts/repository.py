@@ -32,7 +32,7 @@ from pressroom.db.paging import (
     run_page,
 )
 from pressroom.db.tables import post_tags, posts, profiles, published_post_total, tags, users
-from pressroom.kit.cursors import Slice, SliceRequest
+from pressroom.kit.cursors import Position, Slice, SliceRequest
 from pressroom.kit.pagination import PageRequest
 from pressroom.kit.sorting import SortField
 from pressroom.posts.models import PostRecord
@@ -111,7 +111,7 @@ class PostRepository:
         sort: Sequence[SortField[PostSortKey]],
         where: Sequence[ColumnElement[bool]],
     ) -> tuple[list[PostRecord], int]:
-        if all(id(condition) in _SHARED_CONDITIONS for condition in where):
+        if _prebuilt(where):
             key = (tuple(id(condition) for condition in where), tuple(sort))
             built = _built_pages.get(key)
             if built is None:
@@ -129,6 +129,9 @@ class PostRepository:
         self, *, key: PostSortKey, where: Sequence[ColumnElement[bool]], request: SliceRequest
     ) -> Slice[PostRecord]:
         """Newest first by `key` (published_at or created_at), by keyset on (key, id)."""
+        after = request.after_for(key.value)
+        if after is None and request.first > 0 and _prebuilt(where):
+            return await self._first_slice(key, where, request.first)
         found = await fetch_slice(
             self.conn,
             select(*_POST_COLUMNS).select_from(_POST_SOURCE),
@@ -137,9 +140,21 @@ class PostRepository:
             key=_slice_column(key),
             tie=posts.c.id,
             request=request,
-            after=request.after_for(key.value),
+            after=after,
         )
         return await self._slice(found, key)
+
+    async def _first_slice(
+        self, key: PostSortKey, where: Sequence[ColumnElement[bool]], size: int
+    ) -> Slice[PostRecord]:
+        """A slice without a cursor is the first page in the same order (key, then id, newest
+        first), whose statement is built once and runs on the driver: 1.4 ms of CPU less than
+        a keyset statement built per request, on most GraphQL lists (docs/performance.md, (d))."""
+        items, total = await self.page(
+            page=PageRequest(1, size), sort=[SortField(key, descending=True)], where=where
+        )
+        positions = [Position(key.value, _slice_value(item, key), item.id) for item in items]
+        return Slice(items, positions, total, has_next=total > len(items), has_previous=False)
 
     async def slices_by_author(
         self,
@@ -266,6 +281,21 @@ def _slice_of(
     return found.as_slice(
         [_record(row._mapping, tags_by_post[row.id]) for row in found.rows], key.value
     )
+
+
+def _prebuilt(where: Sequence[ColumnElement[bool]]) -> bool:
+    return all(id(condition) in _SHARED_CONDITIONS for condition in where)
+
+
+def _slice_value(record: PostRecord, key: PostSortKey) -> Any:
+    """What a cursor holds for `key`: the record's value of the `_slice_column`."""
+    match key:
+        case PostSortKey.PUBLISHED_AT:
+            return record.published_at
+        case PostSortKey.CREATED_AT:
+            return record.created_at
+        case PostSortKey.TITLE:
+            raise ValueError("post slices run newest first, by a timestamp")
 
 
 def _slice_column(key: PostSortKey) -> ColumnElement[Any]:
