@@ -82,6 +82,15 @@ async def test_query_with_too_many_tokens_is_refused(
             {"p": {"first": 101}},
         ),
         ("{ tags(first: -1) { totalCount } }", None),
+        ("{ ...Lists } fragment Lists on Query { posts(first: 101) { totalCount } }", None),
+        (
+            "{ tags(first: 1) { totalCount } ... on Query { posts(first: 500) { totalCount } } }",
+            None,
+        ),
+        (
+            "{ posts { edges { node { author { posts(first: 101) { totalCount } } } } } }",
+            None,
+        ),
     ],
 )
 async def test_first_over_100_is_a_clear_error_before_any_sql(
