@@ -2,7 +2,7 @@
 
 Mutations answer refusals in their payload, `errors: [UserError!]`, one entry per field and
 message with the REST error code; queries answer null for NotFound and a GraphQL error with
-`extensions.code` for anything else. Errors that are not ours are masked (limits.ShapeErrors).
+`extensions.code` for anything else. Errors that are not ours are masked (limits.OperationLimits).
 """
 
 from __future__ import annotations

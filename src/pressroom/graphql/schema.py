@@ -13,7 +13,7 @@ from cross_web import HTTPException as TransportError
 from fastapi import Request, Response
 from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -24,10 +24,7 @@ from strawberry.types.unset import UNSET
 from pressroom.config import Settings
 from pressroom.graphql.context import get_context
 from pressroom.graphql.limits import (
-    AddRules,
-    PageSizes,
-    QuerySize,
-    ShapeErrors,
+    OperationLimits,
     is_unexpected,
     log,
     validation_rules,
@@ -59,7 +56,7 @@ class PressroomSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        # Refusals are answers, not incidents; only what ShapeErrors masks is logged, in full.
+        # Refusals are answers, not incidents; only what OperationLimits masks is logged, in full.
         for error in errors:
             if is_unexpected(error):
                 log.error(
@@ -102,13 +99,14 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             disable_field_suggestions=not settings.allow_introspection,
         ),
         extensions=[
-            ShapeErrors,
-            lambda: QuerySize(settings.graphql_max_query_bytes),
-            lambda: MaxTokensLimiter(settings.graphql_max_tokens),
+            # Before the parser cache: the byte budget is checked before any parsing.
+            lambda: OperationLimits(
+                max_bytes=settings.graphql_max_query_bytes,
+                max_tokens=settings.graphql_max_tokens,
+                rules=rules,
+            ),
             lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-            lambda: AddRules(rules),
             lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
-            PageSizes,
         ],
     )
     read_attributes_directly(schema)
