@@ -67,5 +67,6 @@ class Services:
         )
 
     async def close(self) -> None:
+        self.hasher.close()
         await self.db.dispose()
         await self.shared.close()

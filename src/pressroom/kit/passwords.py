@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import resources
+from typing import Any, TypeVar
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
 
 from pressroom.config import PasswordPolicyName
+
+T = TypeVar("T")
 
 # OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane (~23 ms here).
 ARGON2_MEMORY_KIB = 19_456
@@ -19,10 +27,23 @@ ARGON2_PARALLELISM = 1
 MAX_PASSWORD_CHARS = 128
 SEED_MIN_PASSWORD_CHARS = 8
 NIST_MIN_PASSWORD_CHARS = 15
+HASHING_NICE = 10
+
+
+def _yield_to_requests() -> None:
+    # Linux gives each thread its own nice value; elsewhere hashing keeps normal priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICE)
 
 
 class PasswordHasher:
-    """Hashes and verifies in worker threads so the event loop never waits on argon2."""
+    """Hashes and verifies off the event loop, in one thread per process at a lower priority.
+
+    A hash is the one heavy piece of CPU work here (~23 ms against ~1.5 ms for a whole post list).
+    In the shared thread pool, sign-ins hashed up to six at a time per worker and a list's p99
+    rose 2.7x with 20 sign-ins a second (scenario (f), docs/performance.md). One thread at nice
+    10 hashes with the CPU that requests leave idle; when requests use all of it, sign-ins wait.
+    """
 
     def __init__(self) -> None:
         self._hash = PasswordHash(
@@ -38,17 +59,31 @@ class PasswordHasher:
         # Verified against when the email is unknown, so both paths do the same hash work.
         self._dummy_hash = self._hash.hash("pressroom-timing-equaliser")
         self.verifications = 0
+        self._threads: ThreadPoolExecutor | None = None
+
+    async def _off_the_loop(self, work: Callable[..., T], *args: Any) -> T:
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="password-hash", initializer=_yield_to_requests
+            )
+        return await asyncio.get_running_loop().run_in_executor(self._threads, work, *args)
+
+    def close(self) -> None:
+        """Ends the hashing thread; an app served again (a new lifespan) starts a new one."""
+        threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=False)
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hash.hash, password)
+        return await self._off_the_loop(self._hash.hash, password)
 
     async def verify(self, password: str, stored_hash: str | None) -> tuple[bool, str | None]:
         """(matches, a re-hash to store when the stored one is bcrypt or has weaker params)."""
         self.verifications += 1
         if stored_hash is None:
-            await asyncio.to_thread(self._hash.verify, password, self._dummy_hash)
+            await self._off_the_loop(self._hash.verify, password, self._dummy_hash)
             return False, None
-        return await asyncio.to_thread(self._hash.verify_and_update, password, stored_hash)
+        return await self._off_the_loop(self._hash.verify_and_update, password, stored_hash)
 
 
 @cache
