@@ -55,7 +55,10 @@ class _Turns:
             await self._free.acquire()  # no wait, so no timer to set
             return
         try:
-            await asyncio.wait_for(self._free.acquire(), self._timeout)
+            # asyncio.timeout, not wait_for: wait_for runs the wait in a task of its own, and
+            # under load most requests wait here.
+            async with asyncio.timeout(self._timeout):
+                await self._free.acquire()
         except TimeoutError:
             raise sa_exc.TimeoutError("no database connection became free in time") from None
 
