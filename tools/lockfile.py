@@ -39,11 +39,14 @@ def build_requires() -> list[str]:
 def inputs_digest() -> str:
     project = _pyproject()["project"]
     assert isinstance(project, dict)
+    extras = project.get("optional-dependencies", {})
+    assert isinstance(extras, dict)
+    # Sorted: the order requirements are listed in changes nothing the lock resolves.
     inputs = {
-        "dependencies": project.get("dependencies", []),
-        "optional-dependencies": project.get("optional-dependencies", {}),
+        "dependencies": sorted(project.get("dependencies", [])),
+        "optional-dependencies": {name: sorted(reqs) for name, reqs in extras.items()},
         "requires-python": project.get("requires-python"),
-        "build-requires": build_requires(),
+        "build-requires": sorted(build_requires()),
     }
     canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
