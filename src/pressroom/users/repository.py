@@ -98,6 +98,20 @@ class UserRepository:
         row = await _ONE_USER.first(self.conn, {"user_id": user_id})
         return _record(row) if row else None
 
+    async def lock_live(self, user_id: int, *, hold: bool = True) -> bool:
+        """Whether the user is live; with `hold`, their row is held (shared) until the
+        transaction ends.
+
+        Shared, so one author's concurrent writes do not queue on each other, yet a
+        soft delete (an UPDATE of the row) waits for them, and they wait for it: a delete that
+        commits first is seen, and the write is refused instead of storing a post for an account
+        that is gone. SQLite ignores the lock: its writers run one at a time.
+        """
+        statement = select(users.c.id).where(users.c.id == user_id, users.c.deleted_at.is_(None))
+        if hold:
+            statement = statement.with_for_update(read=True)
+        return await self.conn.scalar(statement) is not None
+
     async def email_taken(self, email: str) -> bool:
         found = await self.conn.scalar(
             select(users.c.id).where(email_is(email), users.c.deleted_at.is_(None))
