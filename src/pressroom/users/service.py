@@ -35,6 +35,7 @@ from pressroom.users.sorting import DEFAULT_USER_SORT, UserSortKey
 
 log = get_logger("pressroom.security")
 USER_NOT_FOUND = "User not found"
+ROLES_WITHOUT_USER = 'must include "user"; every account holds it'
 EMAIL_TAKEN = "An account with this email already exists"
 TOO_MANY_SIGN_UPS = "Too many sign-ups from this address; retry later"
 
@@ -199,6 +200,10 @@ class UserService:
                 raise Forbidden("You may only change your own account")
             if "roles" in given and not manager:
                 raise Forbidden("Changing roles requires the users:manage permission")
+            if "roles" in given and changes.roles is not None and Role.USER not in changes.roles:
+                # Refused, not added silently: every account holds `user` (the base of SPEC §4's
+                # table, the sign-up default), and a body is applied as sent or not at all.
+                raise ValidationFailed.on("roles", ROLES_WITHOUT_USER)
             now = utcnow()
             if "profile" in given and changes.profile is not None:
                 profile_values = changes.profile.model_dump(exclude_unset=True)
