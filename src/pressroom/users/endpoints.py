@@ -86,19 +86,19 @@ async def end_session(session_id: IdPath, actor: SignedInActor, services: Servic
     return Response(status_code=204)
 
 
-@router.get("/{user_id}", response_model=UserOut, responses=errors(401, 404))
+@router.get("/{user_id:not_me}", response_model=UserOut, responses=errors(401, 404))
 async def get_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     return JsonResponse(user_json(await services.users.get(actor, user_id)))
 
 
-@router.patch("/{user_id}", response_model=UserOut, responses=errors(401, 403, 404, 409))
+@router.patch("/{user_id:not_me}", response_model=UserOut, responses=errors(401, 403, 404, 409))
 async def update_user(
     user_id: IdPath, body: UpdateUserRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
     return JsonResponse(user_json(await services.users.update(actor, user_id, body)))
 
 
-@router.delete("/{user_id}", status_code=204, responses=errors(401, 403, 404, 409))
+@router.delete("/{user_id:not_me}", status_code=204, responses=errors(401, 403, 404, 409))
 async def delete_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.users.delete(actor, user_id)
     return Response(status_code=204)
