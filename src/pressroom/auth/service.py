@@ -13,6 +13,7 @@ from pressroom.auth.revocations import RevokedSessions
 from pressroom.config import Settings
 from pressroom.db.engine import Database
 from pressroom.kit.clock import utcnow
+from pressroom.kit.email_addresses import normalise_email
 from pressroom.kit.errors import AuthenticationFailed, NotFound, ValidationFailed
 from pressroom.kit.observability import Metrics, get_logger
 from pressroom.kit.passwords import PasswordHasher, password_problems
@@ -301,4 +302,4 @@ class AuthService:
 
 def _account_key(email: str) -> str:
     """Throttle counters name accounts by a digest, so no email sits in Redis."""
-    return hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
