@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
 
@@ -28,6 +29,7 @@ from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.passwords import PasswordHasher, password_problems
 from pressroom.kit.ratelimit import RateLimits
 from pressroom.kit.sorting import parse_sort
+from pressroom.kit.validation import parse_input
 from pressroom.users.models import Profile, UserRecord, UserView
 from pressroom.users.repository import UserRepository
 from pressroom.users.schemas import CreateUserRequest, UpdateUserRequest
@@ -61,6 +63,25 @@ class UserService:
         problems = password_problems(password, self.settings.password_policy)
         if problems:
             raise ValidationFailed(details={field: problems})
+
+    def sign_up_input(self, raw: dict[str, Any]) -> CreateUserRequest:
+        """A sign-up body (GraphQL's input as REST's JSON), refused with every failing field at
+        once, the password rule included (SPEC §1); `sign_up` checks the password again."""
+        try:
+            return parse_input(CreateUserRequest, raw)
+        except ValidationFailed as failed:
+            raise self.with_password_problems(failed, raw.get("password")) from None
+
+    def with_password_problems(
+        self, failed: ValidationFailed, password: object
+    ) -> ValidationFailed:
+        """`failed` (the body's own rules) plus the password rule's findings, which depend on
+        the settings and so are not among the model's rules."""
+        if isinstance(password, str) and "password" not in failed.details:
+            problems = password_problems(password, self.settings.password_policy)
+            if problems:
+                failed.details["password"] = list(problems)
+        return failed
 
     async def sign_up(
         self,
