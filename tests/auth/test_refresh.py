@@ -148,3 +148,34 @@ async def test_refresh_refuses_unknown_fields(anon: httpx.AsyncClient) -> None:
     reply = await anon.post("/auth/refresh", json={"refreshToken": "x", "userId": 3})
     error = assert_error(reply, 400, "VALIDATION_ERROR")
     assert error["details"] == {"userId": ["Unknown field"]}
+
+
+async def test_logout_with_the_parent_of_the_live_token_ends_nothing(
+    anon: httpx.AsyncClient, author: Person
+) -> None:
+    """A rotated token is no longer its holder's credential: logging out with it is a 401,
+    not a 204. Within the window, the direct parent of the live token is a retry crossing a
+    refresh (SPEC §4's exception), so the session goes on."""
+    child = await rotate(anon, author.refresh_token)
+    refused = await anon.post("/auth/logout", json={"refreshToken": author.refresh_token})
+    assert_error(refused, 401, "AUTHENTICATION_ERROR")
+    assert (await me_with(anon, child["accessToken"])).status_code == 200
+    assert (await rotate(anon, child["refreshToken"]))["accessToken"]
+
+
+async def test_logout_with_a_long_rotated_token_is_reuse_and_ends_the_family(
+    anon: httpx.AsyncClient, author: Person, services: Services
+) -> None:
+    """Outside the window a rotated token presented again is reuse (RFC 9700 §4.14) wherever
+    it is presented: the family is revoked, and the answer is still 401, never "logged out"."""
+    child = await rotate(anon, author.refresh_token)
+    await sql(
+        services,
+        update(refresh_tokens)
+        .where(refresh_tokens.c.rotated_at.is_not(None))
+        .values(rotated_at=utcnow() - timedelta(seconds=11)),
+    )
+    refused = await anon.post("/auth/logout", json={"refreshToken": author.refresh_token})
+    assert_error(refused, 401, "AUTHENTICATION_ERROR")
+    assert_error(await me_with(anon, child["accessToken"]), 401, "AUTHENTICATION_ERROR")
+    assert_error(await refresh(anon, child["refreshToken"]), 401, "AUTHENTICATION_ERROR")

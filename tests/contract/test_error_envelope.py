@@ -19,12 +19,13 @@ async def test_unknown_route_is_404_in_the_envelope(anon: httpx.AsyncClient) -> 
 
 async def test_wrong_method_is_405_with_allow(anon: httpx.AsyncClient) -> None:
     for method, url, allowed in [
-        ("PUT", "/posts", {"GET", "POST"}),
-        ("PUT", "/posts/1", {"GET", "PATCH", "DELETE"}),
-        ("POST", "/tags", {"GET"}),
-        ("DELETE", "/users/me/sessions", {"GET"}),
-        ("PUT", "/tags/x/posts", {"GET"}),
-        ("POST", "http://testserver/healthz", {"GET"}),
+        # HEAD answers wherever GET does, so Allow names it too.
+        ("PUT", "/posts", {"GET", "HEAD", "POST"}),
+        ("PUT", "/posts/1", {"GET", "HEAD", "PATCH", "DELETE"}),
+        ("POST", "/tags", {"GET", "HEAD"}),
+        ("DELETE", "/users/me/sessions", {"GET", "HEAD"}),
+        ("PUT", "/tags/x/posts", {"GET", "HEAD"}),
+        ("POST", "http://testserver/healthz", {"GET", "HEAD"}),
     ]:
         reply = await anon.request(method, url)
         assert_error(reply, 405, "METHOD_NOT_ALLOWED")

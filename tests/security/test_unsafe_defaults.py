@@ -191,7 +191,12 @@ def test_real_server_names_no_software_and_refuses_trace() -> None:
             assert "x-powered-by" not in reply.headers
             assert reply.headers["x-content-type-options"] == "nosniff"
         assert replies[2].status_code == 405
-        assert replies[2].headers["allow"] == "GET, POST"
+        assert replies[2].headers["allow"] == "GET, HEAD, POST"
+        # HEAD through a real server: GET's status and headers, and no body.
+        head = httpx.head(f"{base}/api/v1/posts")
+        assert head.status_code == 200
+        assert head.headers["content-type"] == replies[0].headers["content-type"]
+        assert head.content == b""
 
 
 JSON = {"Content-Type": "application/json"}

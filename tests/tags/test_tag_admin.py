@@ -161,3 +161,18 @@ async def test_a_deleted_tags_id_is_never_given_to_a_new_tag(
     assert (await moderator.delete("/tags/first")).status_code == 204
     new = await create_post(author, tags=["second"])
     assert new["tags"][0]["id"] > old["tags"][0]["id"]
+
+
+async def test_a_renamed_tag_loses_surrounding_spaces(
+    author: Person, moderator: Person, anon: httpx.AsyncClient
+) -> None:
+    """A tag created from "  Go  " is named "Go"; a rename must strip the same way, or two tags
+    could differ only by spaces nobody sees."""
+    await create_post(author, tags=["golang"])
+    reply = await moderator.patch("/tags/golang", json={"name": "  Go  "})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["name"] == "Go"
+    assert (await anon.get("/tags/golang")).json()["name"] == "Go"
+    assert_error(
+        await moderator.patch("/tags/golang", json={"name": "   "}), 400, "VALIDATION_ERROR"
+    )

@@ -157,3 +157,14 @@ async def test_role_filter_and_email_sort_are_for_managers_only(
     emails = [u["email"] for u in by_email]
     assert emails == sorted(emails, key=str.lower)
     assert_error(await admin.get("/users", params={"role": "root"}), 400, "VALIDATION_ERROR")
+
+
+async def test_roles_without_user_are_400_and_change_nothing(
+    admin: Person, moderator: Person
+) -> None:
+    """Every account holds `user`, the base role; an admin sending roles without it is told
+    so (400 on `roles`) rather than having the list quietly changed or applied."""
+    for roles in (["moderator"], ["admin"], ["admin", "moderator"]):
+        error = assert_error(await set_roles(admin, moderator.id, roles), 400, "VALIDATION_ERROR")
+        assert list(error["details"]) == ["roles"], error
+    assert await roles_of(admin, moderator.id) == ["moderator", "user"]

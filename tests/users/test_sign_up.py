@@ -211,3 +211,30 @@ async def test_sign_up_never_echoes_the_password(anon: httpx.AsyncClient) -> Non
     reply = await sign_up(anon)
     assert PASSWORD not in reply.text
     assert "password" not in reply.text.lower()
+
+
+SIGN_UP_MUTATION = """mutation($input: CreateUserInput!) { createUser(input: $input) {
+    user { id } errors { field message code } } }"""
+
+
+async def test_a_sign_up_failing_everywhere_reports_every_field_at_once(
+    anon: httpx.AsyncClient,
+) -> None:
+    """A bad email, a too-short password and a missing last name: all three in one answer,
+    the password rule included, in REST's `details` and GraphQL's payload `errors` alike
+    (the password used to be reported only once the rest was fixed: a second round trip)."""
+    bad = {"email": "not-an-email", "password": "short", "profile": {"firstName": "Ann"}}
+    error = assert_error(await anon.post("/users", json=bad), 400, "VALIDATION_ERROR")
+    assert set(error["details"]) == {"email", "password", "profile.lastName"}, error
+    reply = await anon.post(
+        "http://testserver/graphql", json={"query": SIGN_UP_MUTATION, "variables": {"input": bad}}
+    )
+    payload = reply.json()["data"]["createUser"]
+    assert payload["user"] is None
+    fields = [e["field"] for e in payload["errors"]]
+    assert set(fields) == {"email", "password", "profile.lastName"}, payload
+    assert payload["errors"] == [
+        {"field": field, "message": message, "code": "VALIDATION_ERROR"}
+        for field, messages in error["details"].items()
+        for message in messages
+    ]

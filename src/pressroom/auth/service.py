@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
-from enum import Enum
+from datetime import datetime, timedelta
 
-from pressroom.auth.actor import Actor
-from pressroom.auth.models import SessionRecord, TokenPair
+from pressroom.auth.actor import SESSION_ENDED, Actor
+from pressroom.auth.models import PresentedRefreshToken, SessionRecord, TokenPair
 from pressroom.auth.repository import SessionRepository
 from pressroom.auth.revocations import RevokedSessions
 from pressroom.config import Settings
 from pressroom.db.engine import Database
 from pressroom.kit.clock import utcnow
+from pressroom.kit.email_addresses import normalise_email
 from pressroom.kit.errors import AuthenticationFailed, NotFound, ValidationFailed
 from pressroom.kit.observability import Metrics, get_logger
 from pressroom.kit.passwords import PasswordHasher, password_problems
@@ -42,13 +42,6 @@ class ClientInfo:
         return self.ip or UNKNOWN_ADDRESS
 
 
-class _Refresh(Enum):
-    ROTATED = "rotated"
-    RACE_LOST = "race_lost"
-    REUSED = "reused"
-    INVALID = "invalid"
-
-
 class AuthService:
     def __init__(
         self,
@@ -72,11 +65,11 @@ class AuthService:
         """The actor behind a bearer token; refused as soon as its session has ended."""
         claims = self.tokens.verify(access_token)
         if await self.revoked.contains(claims.session_id):
-            raise AuthenticationFailed("Session has ended; sign in again")
+            raise AuthenticationFailed(SESSION_ENDED)
         async with self.db.read() as conn:
             principal = await SessionRepository(conn).principal(claims.session_id, utcnow())
         if principal is None or not principal.live or principal.user_id != claims.user_id:
-            raise AuthenticationFailed("Session has ended; sign in again")
+            raise AuthenticationFailed(SESSION_ENDED)
         return Actor.signed_in(claims.user_id, claims.session_id, principal.email, principal.roles)
 
     async def login(self, email: str, password: str, client: ClientInfo) -> TokenPair:
@@ -119,8 +112,12 @@ class AuthService:
         refresh_token = new_refresh_token()
         now = utcnow()
         async with self.db.write() as conn:
+            users = UserRepository(conn)
+            # Deleted since its credentials were read: the same answer as for an unknown email.
+            if not await users.lock_live(user_id):
+                raise AuthenticationFailed(INVALID_CREDENTIALS)
             if upgraded_hash is not None:
-                await UserRepository(conn).set_password_hash(user_id, upgraded_hash, now)
+                await users.set_password_hash(user_id, upgraded_hash, now)
             sessions = SessionRepository(conn)
             session_id = await sessions.start(
                 user_id=user_id,
@@ -131,7 +128,8 @@ class AuthService:
                 ip=client.ip,
             )
             principal = await sessions.principal(session_id, now)
-        assert principal is not None
+            if principal is None or not principal.live:
+                raise AuthenticationFailed(INVALID_CREDENTIALS)
         self.metrics.count("login")
         log.info(
             "login_succeeded", target_user_id=user_id, session_id=session_id, client_ip=client.ip
@@ -144,45 +142,88 @@ class AuthService:
         )
         digest = refresh_token_digest(refresh_token)
         new_token = new_refresh_token()
-        grace = timedelta(seconds=self.settings.refresh_reuse_grace_seconds)
         async with self.db.write() as conn:
             sessions = SessionRepository(conn)
             now = utcnow()
             presented = await sessions.find_token(digest, now)
-            outcome = _Refresh.INVALID
-            if presented is not None and presented.session_live:
-                if presented.rotated_at is None and await sessions.claim_for_rotation(
-                    presented.token_id, now
-                ):
-                    await sessions.add_rotated(
-                        session_id=presented.session_id,
-                        parent_id=presented.token_id,
-                        token_digest=refresh_token_digest(new_token),
-                        now=now,
-                        user_agent=client.user_agent,
-                        ip=client.ip,
-                    )
-                    principal = await sessions.principal(presented.session_id, now)
-                    outcome = _Refresh.ROTATED
-                else:
-                    # Spent already (or a concurrent request spent it first): re-read it.
-                    spent = await sessions.find_token(digest, now)
-                    assert spent is not None
-                    assert spent.rotated_at is not None
-                    is_parent_of_live = await sessions.has_unspent_child(spent.token_id)
-                    if is_parent_of_live and now - spent.rotated_at <= grace:
-                        outcome = _Refresh.RACE_LOST
-                    else:
-                        await sessions.revoke(presented.session_id, now, reason="refresh_reuse")
-                        outcome = _Refresh.REUSED
-        if outcome is _Refresh.ROTATED:
-            assert presented is not None
-            assert principal is not None
-            return self._pair(
-                presented.user_id, presented.session_id, principal.email, principal.roles, new_token
+            if presented is None or not presented.session_live:
+                raise AuthenticationFailed(INVALID_REFRESH_TOKEN)
+            if presented.rotated_at is None and await sessions.claim_for_rotation(
+                presented.token_id, now
+            ):
+                await sessions.add_rotated(
+                    session_id=presented.session_id,
+                    parent_id=presented.token_id,
+                    token_digest=refresh_token_digest(new_token),
+                    now=now,
+                    user_agent=client.user_agent,
+                    ip=client.ip,
+                )
+                principal = await sessions.principal(presented.session_id, now)
+                if principal is None or not principal.live:
+                    # The account was deleted meanwhile: the raise undoes the rotation.
+                    raise AuthenticationFailed(INVALID_REFRESH_TOKEN)
+                return self._pair(
+                    presented.user_id,
+                    presented.session_id,
+                    principal.email,
+                    principal.roles,
+                    new_token,
+                )
+            # Spent already (or a concurrent request spent it first).
+            reused = await self._judge_spent(sessions, presented, digest, now)
+        await self._report_reuse(presented, reused)
+        raise AuthenticationFailed(INVALID_REFRESH_TOKEN)
+
+    async def logout(self, refresh_token: str) -> None:
+        """End the session of its live refresh token.
+
+        A spent (rotated) token is judged as `refresh` judges it (SPEC §4, RFC 9700 §4.14):
+        it is not the holder's credential any more, so it ends no session by right. Presented
+        again it means theft and revokes its family, as at /auth/refresh; the direct parent of
+        the live token within the grace window changes nothing. Either way the answer is 401,
+        never "logged out" (docs/security.md)."""
+        digest = refresh_token_digest(refresh_token)
+        async with self.db.write() as conn:
+            sessions = SessionRepository(conn)
+            now = utcnow()
+            presented = await sessions.find_token(digest, now)
+            if presented is None or not presented.session_live:
+                raise AuthenticationFailed(INVALID_REFRESH_TOKEN)
+            live = presented.rotated_at is None and await sessions.revoke(
+                presented.session_id, now, reason="logout"
             )
-        if outcome is _Refresh.REUSED:
-            assert presented is not None
+            reused = False if live else await self._judge_spent(sessions, presented, digest, now)
+        if not live:
+            await self._report_reuse(presented, reused)
+            raise AuthenticationFailed(INVALID_REFRESH_TOKEN)
+        await self.revoked.add([presented.session_id])
+        log.info("logout", target_user_id=presented.user_id, session_id=presented.session_id)
+
+    async def _judge_spent(
+        self,
+        sessions: SessionRepository,
+        presented: PresentedRefreshToken,
+        digest: str,
+        now: datetime,
+    ) -> bool:
+        """Whether a spent refresh token presented again is reuse; reuse revokes its family
+        (in the caller's transaction). The direct parent of the family's live token, within
+        the grace window, is a concurrent or retried request instead, and changes nothing."""
+        spent = await sessions.find_token(digest, now)
+        rotated_at = spent.rotated_at if spent is not None else None
+        if rotated_at is None:
+            # Revoked or rolled back by someone else since: nothing of it is left to judge.
+            return False
+        grace = timedelta(seconds=self.settings.refresh_reuse_grace_seconds)
+        if now - rotated_at <= grace and await sessions.has_unspent_child(presented.token_id):
+            return False
+        await sessions.revoke(presented.session_id, now, reason="refresh_reuse")
+        return True
+
+    async def _report_reuse(self, presented: PresentedRefreshToken, reused: bool) -> None:
+        """After the revoking transaction commits: every instance refuses the family now."""
+        if reused:
             await self.revoked.add([presented.session_id])
             self.metrics.count("refresh_reuse_detected")
             log.warning(
@@ -190,18 +231,6 @@ class AuthService:
                 target_user_id=presented.user_id,
                 session_id=presented.session_id,
             )
-        raise AuthenticationFailed(INVALID_REFRESH_TOKEN)
-
-    async def logout(self, refresh_token: str) -> None:
-        """End the session the refresh token belongs to (any token of its family will do)."""
-        async with self.db.write() as conn:
-            sessions = SessionRepository(conn)
-            presented = await sessions.find_token(refresh_token_digest(refresh_token), utcnow())
-            if presented is None or not presented.session_live:
-                raise AuthenticationFailed(INVALID_REFRESH_TOKEN)
-            await sessions.revoke(presented.session_id, utcnow(), reason="logout")
-        await self.revoked.add([presented.session_id])
-        log.info("logout", target_user_id=presented.user_id, session_id=presented.session_id)
 
     async def logout_all(self, actor: Actor) -> None:
         user_id = actor.require_user_id()
@@ -273,4 +302,4 @@ class AuthService:
 
 def _account_key(email: str) -> str:
     """Throttle counters name accounts by a digest, so no email sits in Redis."""
-    return hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]

@@ -45,7 +45,7 @@ from pressroom.kit.errors import ValidationFailed
 from pressroom.kit.validation import parse_input
 from pressroom.posts import models as post_models
 from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
-from pressroom.users.schemas import CreateUserRequest, UpdateUserRequest
+from pressroom.users.schemas import UpdateUserRequest
 
 V = TypeVar("V")
 MAX_ID = 2**63 - 1
@@ -191,7 +191,7 @@ class Mutation:
         ctx = info.context
 
         async def run() -> User:
-            data = parse_input(CreateUserRequest, input_dict(input))
+            data = ctx.services.users.sign_up_input(input_dict(input))
             return User.of(await ctx.services.users.sign_up(data, client=ctx.client))
 
         user, errors = await attempt(run(), info.context.response)

@@ -32,7 +32,8 @@ def route_template(scope: Scope) -> str:
     if isinstance(path, str):
         return path
     route = scope.get("route")
-    path = getattr(route, "path", None)
+    # path_format, not path: without a convertor's name (`{user_id}`, not `{user_id:not_me}`).
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return path if isinstance(path, str) else "<unmatched>"
 
 

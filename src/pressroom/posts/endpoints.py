@@ -82,7 +82,7 @@ async def delete_post(post_id: IdPath, actor: SignedInActor, services: ServicesD
 
 
 @router.get(
-    "/users/{user_id}/posts",
+    "/users/{user_id:not_me}/posts",
     response_model=dict[str, object],
     responses=errors(401, 404),
     openapi_extra=documented(SortedPostsQuery),

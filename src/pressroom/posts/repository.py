@@ -187,6 +187,15 @@ class PostRepository:
         tags_by_post = await self.tags.tags_of_posts([row.id for row in found.rows])
         return _slice_of(found, key, tags_by_post)
 
+    async def lock(self, post_id: int) -> bool:
+        """Whether the post exists, holding its row until the transaction ends: a concurrent
+        edit or delete of it waits, then finds what this transaction left (SQLite runs one
+        writer at a time and ignores the lock)."""
+        found = await self.conn.scalar(
+            select(posts.c.id).where(posts.c.id == post_id).with_for_update()
+        )
+        return found is not None
+
     async def user_exists(self, user_id: int) -> bool:
         found = await self.conn.scalar(
             select(users.c.id).where(users.c.id == user_id, users.c.deleted_at.is_(None))

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
-from pressroom.auth.actor import Actor
+from pressroom.auth.actor import Actor, require_live_account
 from pressroom.auth.permissions import Permission
 from pressroom.db.engine import Database
 from pressroom.kit.clock import utcnow
@@ -132,11 +133,14 @@ class PostService:
         return post
 
     async def create(self, actor: Actor, data: CreatePostRequest) -> PostRecord:
-        user_id = actor.require(Permission.POSTS_WRITE)
+        actor.require(Permission.POSTS_WRITE)
         if data.published and not data.content.strip():
             raise Unprocessable(EMPTY_POST)
         tag_names = _tag_names(data.tags)
         async with self.db.write() as conn:
+            # Checked and held in the insert's transaction: an author deleted meanwhile gets a
+            # 401 and no post, never a post stored behind a 500 (docs/security.md, races).
+            user_id = await require_live_account(conn, actor)
             repo = PostRepository(conn)
             post_id = await repo.create(
                 user_id=user_id,
@@ -146,8 +150,7 @@ class PostService:
                 now=utcnow(),
             )
             await self._attach_tags(repo, post_id, tag_names)
-            post = await repo.get(post_id)
-        assert post is not None
+            post = _found(await repo.get(post_id))
         if post.published:
             self.metrics.count("post_published")
         return post
@@ -160,9 +163,7 @@ class PostService:
         )
         async with self.db.write() as conn:
             repo = PostRepository(conn)
-            post = await repo.get(post_id)
-            if post is None or not may_see(actor, post):
-                raise NotFound(POST_NOT_FOUND)
+            post = await self._locked(conn, repo, actor, post_id)
             if not _may_edit(actor, post):
                 raise Forbidden("You may only edit your own posts")
             now = utcnow()
@@ -181,8 +182,9 @@ class PostService:
             await repo.update(post_id, values)
             if tag_names is not None:
                 await self._attach_tags(repo, post_id, tag_names)
-            updated = await repo.get(post_id)
-        assert updated is not None
+            # The post's author may have been deleted meanwhile (their row is not held): the post
+            # left with them, so this edit is undone and answered as for a missing post.
+            updated = _found(await repo.get(post_id))
         if publishing:
             self.metrics.count("post_published")
         return updated
@@ -191,12 +193,22 @@ class PostService:
         actor.require_user_id()
         async with self.db.write() as conn:
             repo = PostRepository(conn)
-            post = await repo.get(post_id)
-            if post is None or not may_see(actor, post):
-                raise NotFound(POST_NOT_FOUND)
+            post = await self._locked(conn, repo, actor, post_id)
             if not _may_delete(actor, post):
                 raise Forbidden("You may only delete your own posts")
             await repo.delete(post_id)
+
+    async def _locked(
+        self, conn: AsyncConnection, repo: PostRepository, actor: Actor, post_id: int
+    ) -> PostRecord:
+        """The post to change, its row held to the end of the transaction, so an edit or delete
+        racing this one waits and then finds the post as this one left it (gone: 404).
+        The actor's own account is checked first, held the same way: deleted meanwhile, 401."""
+        await require_live_account(conn, actor)
+        post = await repo.get(post_id) if await repo.lock(post_id) else None
+        if post is None or not may_see(actor, post):
+            raise NotFound(POST_NOT_FOUND)
+        return post
 
     async def _attach_tags(
         self, repo: PostRepository, post_id: int, names: list[tuple[str, str]]
@@ -204,6 +216,14 @@ class PostService:
         found = await repo.tags.ensure(names)
         await repo.tags.set_post_tags(post_id, [t.id for t in found])
         return found
+
+
+def _found(post: PostRecord | None) -> PostRecord:
+    """A post read back inside its write transaction; gone means 404, and the raise undoes
+    the transaction."""
+    if post is None:
+        raise NotFound(POST_NOT_FOUND)
+    return post
 
 
 def _list_conditions(actor: Actor, query: PostFilter) -> list[ColumnElement[bool]] | None:

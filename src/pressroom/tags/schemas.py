@@ -11,8 +11,12 @@ from pressroom.tags.models import TagRecord, TagRef
 from pressroom.tags.slugs import MAX_SLUG_CHARS, SLUG_PATTERN
 
 MAX_TAG_NAME_CHARS = 50
+# Stripped like the names `POST /posts` creates tags from, so a rename cannot keep spaces that
+# a new tag of the same name would not have.
 TagName = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_TAG_NAME_CHARS), SINGLE_LINE
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TAG_NAME_CHARS),
+    SINGLE_LINE,
 ]
 
 

@@ -57,7 +57,9 @@ class TagService:
             if values:
                 await repo.update(tag.id, values)
             updated = await repo.by_slug(values.get("slug", slug))
-        assert updated is not None
+            if updated is None:
+                # Deleted meanwhile (PostgreSQL, READ COMMITTED): the raise undoes the rename.
+                raise NotFound(TAG_NOT_FOUND)
         return updated
 
     async def delete(self, actor: Actor, slug: str) -> None:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import Response
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import Field
 
 from pressroom.auth.dependencies import ClientDep, ServicesDep, SignedInActor
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.schemas import SessionList, session_json
+from pressroom.kit.errors import ValidationFailed
+from pressroom.kit.http_errors import validation_details
 from pressroom.kit.ids import IdPath
 from pressroom.kit.openapi import errors
 from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
+from pressroom.services import Services
 from pressroom.users.schemas import (
     ChangePasswordRequest,
     CreateUserRequest,
@@ -27,7 +33,27 @@ router = api_router("/users", tags=["users"])
 SEARCH_MAX_CHARS = 100
 
 
-@router.post("", status_code=201, response_model=UserOut, responses=errors(409))
+class _SignUpRoute(APIRoute):
+    """Sign-up's route: a body that fails the model's rules is refused with the password rule's
+    findings too (SPEC §1: every failing field in one answer). FastAPI refuses the body before
+    the endpoint runs, and the password rule depends on the settings, so the model cannot hold
+    it; the refusal is completed here, by the same service method GraphQL's uses."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as error:
+                failed = ValidationFailed(details=validation_details(error.errors()))
+                body = error.body if isinstance(error.body, dict) else {}
+                services: Services = request.app.state.services
+                raise services.users.with_password_problems(failed, body.get("password")) from None
+
+        return handle
+
+
 async def sign_up(body: CreateUserRequest, services: ServicesDep, client: ClientDep) -> Response:
     view = await services.users.sign_up(body, client=client)
     return JsonResponse(
@@ -35,6 +61,17 @@ async def sign_up(body: CreateUserRequest, services: ServicesDep, client: Client
         status_code=201,
         headers={"Location": f"/api/v1/users/{view.user.id}"},
     )
+
+
+router.add_api_route(
+    "",
+    sign_up,
+    methods=["POST"],
+    status_code=201,
+    response_model=UserOut,
+    responses=errors(409),
+    route_class_override=_SignUpRoute,
+)
 
 
 class UserListQuery(ListQuery):
@@ -86,19 +123,19 @@ async def end_session(session_id: IdPath, actor: SignedInActor, services: Servic
     return Response(status_code=204)
 
 
-@router.get("/{user_id}", response_model=UserOut, responses=errors(401, 404))
+@router.get("/{user_id:not_me}", response_model=UserOut, responses=errors(401, 404))
 async def get_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     return JsonResponse(user_json(await services.users.get(actor, user_id)))
 
 
-@router.patch("/{user_id}", response_model=UserOut, responses=errors(401, 403, 404, 409))
+@router.patch("/{user_id:not_me}", response_model=UserOut, responses=errors(401, 403, 404, 409))
 async def update_user(
     user_id: IdPath, body: UpdateUserRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
     return JsonResponse(user_json(await services.users.update(actor, user_id, body)))
 
 
-@router.delete("/{user_id}", status_code=204, responses=errors(401, 403, 404, 409))
+@router.delete("/{user_id:not_me}", status_code=204, responses=errors(401, 403, 404, 409))
 async def delete_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.users.delete(actor, user_id)
     return Response(status_code=204)

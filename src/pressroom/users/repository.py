@@ -14,6 +14,7 @@ from pressroom.db.direct import DirectQuery, ResultRow
 from pressroom.db.paging import fetch_page, fetch_slice
 from pressroom.db.tables import profiles, user_roles, user_settings, users
 from pressroom.kit.cursors import Slice, SliceRequest
+from pressroom.kit.email_addresses import normalise_email
 from pressroom.kit.pagination import PageRequest
 from pressroom.kit.sorting import SortField
 from pressroom.users.models import Profile, UserRecord
@@ -78,12 +79,10 @@ def _record(m: ResultRow) -> UserRecord:
 
 
 def email_is(email: str) -> ColumnElement[bool]:
-    """Same email, any letter case, folded by the database on both sides.
-
-    The unique index folds with the database's lower(); Python's str.lower() folds more
-    (SQLite's lower() knows only ASCII), so "Ünal@x.com" could sign up and never log in.
-    """
-    return func.lower(users.c.email) == func.lower(email)
+    """The same address, whatever its spelling: normalised here as stored addresses are
+    (kit/email_addresses), then folded by the database on both sides as the unique index on
+    lower(email) is, so the index serves the lookup."""
+    return func.lower(users.c.email) == func.lower(normalise_email(email))
 
 
 def escape_like(text: str) -> str:
@@ -97,6 +96,20 @@ class UserRepository:
     async def get(self, user_id: int) -> UserRecord | None:
         row = await _ONE_USER.first(self.conn, {"user_id": user_id})
         return _record(row) if row else None
+
+    async def lock_live(self, user_id: int, *, hold: bool = True) -> bool:
+        """Whether the user is live; with `hold`, their row is held (shared) until the
+        transaction ends.
+
+        Shared, so one author's concurrent writes do not queue on each other, yet a
+        soft delete (an UPDATE of the row) waits for them, and they wait for it: a delete that
+        commits first is seen, and the write is refused instead of storing a post for an account
+        that is gone. SQLite ignores the lock: its writers run one at a time.
+        """
+        statement = select(users.c.id).where(users.c.id == user_id, users.c.deleted_at.is_(None))
+        if hold:
+            statement = statement.with_for_update(read=True)
+        return await self.conn.scalar(statement) is not None
 
     async def email_taken(self, email: str) -> bool:
         found = await self.conn.scalar(
@@ -279,7 +292,9 @@ def _list_conditions(
             ),
         ]
         if search_email:
-            matches.append(func.lower(users.c.email).like(pattern, escape="\\"))
+            # Addresses are stored normalised; "ＡＮＮ" finds ann@example.com on both databases.
+            email_pattern = func.lower(f"%{escape_like(normalise_email(search))}%")
+            matches.append(func.lower(users.c.email).like(email_pattern, escape="\\"))
         where.append(or_(*matches))
     if role:
         where.append(users.c.id.in_(select(user_roles.c.user_id).where(user_roles.c.role == role)))

@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, EmailStr, Field, Strict, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    EmailStr,
+    Field,
+    Strict,
+    StringConstraints,
+    field_validator,
+)
 
 from pressroom.auth.permissions import Role
 from pressroom.kit.clock import rfc3339
+from pressroom.kit.email_addresses import normalise_email
 from pressroom.kit.validation import FREE_TEXT, SINGLE_LINE, InputModel
 from pressroom.users.models import Profile, UserView
 
@@ -17,6 +26,14 @@ MAX_BIO_CHARS = 2000
 MAX_PASSWORD_INPUT_CHARS = 1024
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100), SINGLE_LINE]
 Bio = Annotated[str, StringConstraints(max_length=MAX_BIO_CHARS), FREE_TEXT]
+
+
+def _normalised_email(value: Any) -> Any:
+    return normalise_email(value) if isinstance(value, str) else value
+
+
+# Normalised before it is validated, so what is checked is what is stored (kit/email_addresses).
+EmailAddress = Annotated[EmailStr, BeforeValidator(_normalised_email)]
 
 
 def _http_url(value: str | None) -> str | None:
@@ -56,7 +73,7 @@ class SettingsChanges(InputModel):
 
 
 class CreateUserRequest(InputModel):
-    email: EmailStr = Field(max_length=320)
+    email: EmailAddress = Field(max_length=320)
     # Checked against the password policy by the service, exactly as sent.
     password: str = Field(max_length=MAX_PASSWORD_INPUT_CHARS)
     profile: ProfileInput

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
 
-from pressroom.auth.actor import Actor
+from pressroom.auth.actor import SESSION_ENDED, Actor, require_live_account
 from pressroom.auth.permissions import Permission, Role
 from pressroom.auth.repository import SessionRepository
 from pressroom.auth.revocations import RevokedSessions
@@ -15,18 +16,28 @@ from pressroom.config import Settings
 from pressroom.db.engine import Database
 from pressroom.kit.clock import utcnow
 from pressroom.kit.cursors import Slice, SliceRequest
-from pressroom.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from pressroom.kit.errors import (
+    AppError,
+    AuthenticationFailed,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from pressroom.kit.observability import Metrics, get_logger
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.passwords import PasswordHasher, password_problems
 from pressroom.kit.ratelimit import RateLimits
 from pressroom.kit.sorting import parse_sort
+from pressroom.kit.validation import parse_input
 from pressroom.users.models import Profile, UserRecord, UserView
 from pressroom.users.repository import UserRepository
 from pressroom.users.schemas import CreateUserRequest, UpdateUserRequest
 from pressroom.users.sorting import DEFAULT_USER_SORT, UserSortKey
 
 log = get_logger("pressroom.security")
+USER_NOT_FOUND = "User not found"
+ROLES_WITHOUT_USER = 'must include "user"; every account holds it'
 EMAIL_TAKEN = "An account with this email already exists"
 TOO_MANY_SIGN_UPS = "Too many sign-ups from this address; retry later"
 
@@ -52,6 +63,25 @@ class UserService:
         problems = password_problems(password, self.settings.password_policy)
         if problems:
             raise ValidationFailed(details={field: problems})
+
+    def sign_up_input(self, raw: dict[str, Any]) -> CreateUserRequest:
+        """A sign-up body (GraphQL's input as REST's JSON), refused with every failing field at
+        once, the password rule included (SPEC §1); `sign_up` checks the password again."""
+        try:
+            return parse_input(CreateUserRequest, raw)
+        except ValidationFailed as failed:
+            raise self.with_password_problems(failed, raw.get("password")) from None
+
+    def with_password_problems(
+        self, failed: ValidationFailed, password: object
+    ) -> ValidationFailed:
+        """`failed` (the body's own rules) plus the password rule's findings, which depend on
+        the settings and so are not among the model's rules."""
+        if isinstance(password, str) and "password" not in failed.details:
+            problems = password_problems(password, self.settings.password_policy)
+            if problems:
+                failed.details["password"] = list(problems)
+        return failed
 
     async def sign_up(
         self,
@@ -85,18 +115,20 @@ class UserService:
                 repo = UserRepository(conn)
                 if await repo.email_taken(data.email):
                     raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]})
+                now = utcnow()
+                role_names = sorted(r.value for r in roles)
                 user_id = await repo.create(
                     email=data.email,
                     password_hash=password_hash,
                     profile=profile,
-                    roles=[r.value for r in roles],
-                    now=utcnow(),
+                    roles=role_names,
+                    now=now,
                 )
-                user = await repo.get(user_id)
         except sa_exc.IntegrityError:
             # Two sign-ups with one email raced past the check; the unique index decided.
             raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]}) from None
-        assert user is not None
+        # What was just written, as `get` would read it back, without a statement to read it.
+        user = UserRecord(user_id, data.email, False, tuple(role_names), profile, True, now, now)
         self.metrics.count("sign_up")
         log.info("user_signed_up", target_user_id=user.id)
         return UserView(user, full=True)
@@ -106,7 +138,7 @@ class UserService:
         async with self.db.read() as conn:
             user = await UserRepository(conn).get(user_id)
         if user is None:
-            raise NotFound("User not found")
+            raise NotFound(USER_NOT_FOUND)
         return self._view(actor, user)
 
     async def current(self, actor: Actor) -> UserView:
@@ -182,14 +214,17 @@ class UserService:
         given = changes.given()
         async with self.db.write() as conn:
             repo = UserRepository(conn)
-            target = await repo.get(user_id)
-            if target is None:
-                raise NotFound("User not found")
+            await require_live_account(conn, actor, hold=False)
+            target = _found(actor, user_id, await repo.get(user_id))
             manager = actor.can(Permission.USERS_MANAGE)
             if not (manager or actor.is_user(user_id)):
                 raise Forbidden("You may only change your own account")
             if "roles" in given and not manager:
                 raise Forbidden("Changing roles requires the users:manage permission")
+            if "roles" in given and changes.roles is not None and Role.USER not in changes.roles:
+                # Refused, not added silently: every account holds `user` (the base of SPEC §4's
+                # table, the sign-up default), and a body is applied as sent or not at all.
+                raise ValidationFailed.on("roles", ROLES_WITHOUT_USER)
             now = utcnow()
             if "profile" in given and changes.profile is not None:
                 profile_values = changes.profile.model_dump(exclude_unset=True)
@@ -210,22 +245,22 @@ class UserService:
                     new_roles=new_roles,
                 )
             await repo.touch(user_id, now)
-            updated = await repo.get(user_id)
-        assert updated is not None
+            # Deleted meanwhile (PostgreSQL, READ COMMITTED): the raise undoes these changes.
+            updated = _found(actor, user_id, await repo.get(user_id))
         return self._view(actor, updated)
 
     async def delete(self, actor: Actor, user_id: int) -> None:
         actor.require_user_id()
         async with self.db.write() as conn:
             repo = UserRepository(conn)
-            target = await repo.get(user_id)
-            if target is None:
-                raise NotFound("User not found")
+            await require_live_account(conn, actor, hold=False)
+            target = _found(actor, user_id, await repo.get(user_id))
             if not (actor.can(Permission.USERS_MANAGE) or actor.is_user(user_id)):
                 raise Forbidden("You may only delete your own account")
             await self._guard_last_admin(repo, target, keeps_admin=False)
             now = utcnow()
-            await repo.soft_delete(user_id, now)
+            if not await repo.soft_delete(user_id, now):  # deleted meanwhile, by someone else
+                raise _gone(actor, user_id)
             ended = await SessionRepository(conn).revoke_all(user_id, now, reason="account_deleted")
         await self.revoked.add(ended)
         log.info("user_deleted", target_user_id=user_id)
@@ -238,3 +273,17 @@ class UserService:
 
     def _view(self, actor: Actor, user: UserRecord) -> UserView:
         return UserView(user, full=actor.is_user(user.id) or actor.can(Permission.USERS_MANAGE))
+
+
+def _found(actor: Actor, user_id: int, user: UserRecord | None) -> UserRecord:
+    """The target of a change, read inside its transaction. Gone: 404, or 401 when it is the
+    actor's own account (deleted meanwhile, so the request's principal is gone too)."""
+    if user is None:
+        raise _gone(actor, user_id)
+    return user
+
+
+def _gone(actor: Actor, user_id: int) -> AppError:
+    return (
+        AuthenticationFailed(SESSION_ENDED) if actor.is_user(user_id) else NotFound(USER_NOT_FOUND)
+    )
