@@ -200,14 +200,13 @@ class OperationLimits(SchemaExtension):
 
     def operation(self, document: DocumentNode) -> OperationDefinitionNode:
         """Strawberry runs the first operation when a document holds several and the request
-        names none; the GraphQL spec (6.1, GetOperation) requires an error."""
+        names none; the GraphQL spec (6.1, GetOperation) requires an error. (An unknown name
+        is refused by Strawberry before this runs.)"""
         # The name the request sent, not Strawberry's `operation_name`, which falls back to
         # the first operation's.
         name: str | None = getattr(self.execution_context, "_provided_operation_name", None)
         operation = selected_operation(document, name)
         if operation is None:
-            if name is not None:
-                raise PublicError(f"Unknown operation named '{name}'", INVALID_QUERY_CODE)
             raise PublicError(
                 "Must provide operation name if query contains multiple operations",
                 INVALID_QUERY_CODE,
