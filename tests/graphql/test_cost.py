@@ -57,6 +57,9 @@ def cost(query: str, variables: dict[str, Any] | None = None, name: str | None =
         # Variables as sent; when not sent, their declared default; then the field's default.
         ("query($n: Int) { posts(first: $n) { edges { node { id } } } }", {"n": 3}, 10),
         ("query($n: Int = 2) { posts(first: $n) { edges { node { id } } } }", None, 7),
+        # graphql-core coerces 100.0 to the Int 100: priced as 100, not as a missing value.
+        ("query($n: Int) { posts(first: $n) { edges { node { id } } } }", {"n": 100.0}, 301),
+        ("query($n: Int) { posts(first: $n) { edges { node { id } } } }", {"n": None}, 61),
         ("query($n: Int) { posts(first: $n) { edges { node { id } } } }", None, 1 + 20 * 3),
         ("{ posts { edges { node { id } } } }", None, 1 + 20 * 3),
         ("{ tags { edges { node { id } } } }", None, 1 + 100 * 3),

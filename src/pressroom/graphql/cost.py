@@ -166,8 +166,14 @@ class _Counter:
             value = pagination.get("first") if isinstance(pagination, dict) else None
         else:
             return None
-        if not isinstance(value, int) or isinstance(value, bool):
+        if value is None or value is Undefined:
             return DEFAULT_SLICE_SIZE
+        # graphql-core takes 100.0 for an Int; any other value it refuses after this runs,
+        # so the worst case is the only safe reading.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return MAX_SLICE_SIZE
         return min(max(value, 0), MAX_SLICE_SIZE)
 
     def argument(self, node: FieldNode, name: str) -> Any:
