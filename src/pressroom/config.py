@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     rate_limit_failed_logins_per_account: str = "10 per 15 minutes"
     rate_limit_sign_up_per_address: str = "30/hour"
     rate_limit_refresh_per_address: str = "60/minute"
+    # GraphQL spends nodes (an operation's computed cost), not requests: a 20-post page costs
+    # about 500, the largest operation allowed (GRAPHQL_MAX_COST) 10,000.
+    rate_limit_graphql_cost_per_address: str = "200000/minute"
+    rate_limit_graphql_cost_per_user: str = "400000/minute"
     cors_allow_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     docs_enabled: bool | None = None
     graphql_introspection: bool | None = None
@@ -76,6 +80,8 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     graphql_max_query_bytes: int = 16 * 1024
+    # Worst-case values an operation's answer may hold (graphql/cost.py); larger ones never run.
+    graphql_max_cost: int = Field(10_000, ge=1)
     database_pool_size: int = 10
     database_timeout_seconds: float = 5.0
     # A query still unanswered after this long fails (503), so a stuck database cannot hang us.
@@ -94,6 +100,8 @@ class Settings(BaseSettings):
         "rate_limit_failed_logins_per_account",
         "rate_limit_sign_up_per_address",
         "rate_limit_refresh_per_address",
+        "rate_limit_graphql_cost_per_address",
+        "rate_limit_graphql_cost_per_user",
     )
     @classmethod
     def _rate_limit_notation(cls, value: str) -> str:

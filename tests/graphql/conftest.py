@@ -43,3 +43,15 @@ async def data_of(
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
+
+
+def assert_refusal(reply: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """A request refused as a whole: the error envelope of every non-2xx response, and the
+    same refusal as a GraphQL `errors` entry, which standard GraphQL clients read."""
+    assert reply.status_code == status, reply.text
+    body: dict[str, Any] = reply.json()
+    assert body["error"]["code"] == code, body
+    assert body["error"]["message"], body
+    assert error_codes(body) == [code], body
+    assert body["errors"][0]["message"] == body["error"]["message"]
+    return body

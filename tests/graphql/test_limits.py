@@ -132,3 +132,28 @@ async def test_repeated_documents_are_parsed_once(author: Person) -> None:
     hits = cache.cache_info().hits
     await data_of(author, query)
     assert cache.cache_info().hits == hits + 1
+
+
+async def test_fragments_spreading_fragments_are_measured_not_expanded(
+    anon: httpx.AsyncClient, count_statements: Any
+) -> None:
+    """Forty fragments, each spreading the next twice: 1.6 KB that expands to 2**40 fields.
+    Strawberry's depth and alias rules expanded every spread (5.7 s of CPU at twenty, double
+    for each one more, so this one never finished); measured once per fragment, it is refused
+    by its cost before anything runs."""
+    chain = " ".join(f"fragment F{n} on Post {{ ...F{n + 1} ...F{n + 1} }}" for n in range(40))
+    query = f'{{ post(id: "1") {{ ...F0 }} }} {chain} fragment F40 on Post {{ id }}'
+    with count_statements() as counter:
+        body = await graphql(anon, query)
+    refused_before_running(body, counter)
+    assert body["errors"][0]["extensions"]["cost"] == 1 + 2**40
+
+
+async def test_aliases_in_fragments_count_once_per_spread(anon: httpx.AsyncClient) -> None:
+    aliases = " ".join(f"a{n}: currentUser {{ id }}" for n in range(4))
+    fragment = f"fragment A on Query {{ {aliases} }}"
+    assert await data_of(anon, "{ ...A ...A ...A } " + fragment) == {
+        f"a{n}": None for n in range(4)
+    }
+    body = await graphql(anon, "{ ...A ...A ...A ... on Query { ...A } } " + fragment)
+    assert body["errors"][0]["message"] == "16 aliases found. Allowed: 15"

@@ -10,7 +10,7 @@ import httpx
 
 from pressroom.kit.cursors import Position, encode_cursor
 from tests.conftest import Person, assert_error
-from tests.graphql.conftest import data_of, error_codes, graphql
+from tests.graphql.conftest import assert_refusal, data_of, error_codes, graphql
 
 RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 USER_FIELDS = (
@@ -81,7 +81,7 @@ async def test_a_bad_token_is_refused_not_treated_as_anonymous(
             json={"query": "{ posts { totalCount } }"},
             headers={"Authorization": "Bearer not-a-token"},
         )
-    assert_error(reply, 401, "AUTHENTICATION_ERROR")
+    assert_refusal(reply, 401, "AUTHENTICATION_ERROR")
     assert reply.headers["www-authenticate"].startswith("Bearer")
     assert counter.count == 0
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import PASSWORD, Person, assert_error
-from tests.graphql.conftest import GRAPHQL_URL
+from tests.graphql.conftest import GRAPHQL_URL, assert_refusal
 
 LOGIN = """mutation($email: String!, $password: String!) {
     login(input: {email: $email, password: $password}) { tokens { accessToken }
@@ -54,3 +54,57 @@ async def test_sign_ups_through_graphql_count_per_address(anon: httpx.AsyncClien
     reply = await anon.post(GRAPHQL_URL, json={"query": SIGN_UP, "variables": variables})
     assert [e["code"] for e in reply.json()["data"]["createUser"]["errors"]] == ["RATE_LIMITED"]
     assert "retry-after" in reply.headers
+
+
+# Node allowances small enough to spend in a test; the per-request limit out of the way.
+NODE_BUDGET = {
+    "rate_limits_enabled": True,
+    "rate_limit_per_address": "100000/minute",
+    "rate_limit_per_user": "100000/minute",
+    "rate_limit_graphql_cost_per_address": "3000/minute",
+    "rate_limit_graphql_cost_per_user": "1000/minute",
+}
+CHEAP = "{ currentUser { id } }"  # cost 2
+EXPENSIVE = "{ posts(first: 100) { edges { node { id title content } } } }"  # cost 501
+
+
+@pytest.mark.parametrize("settings_overrides", [NODE_BUDGET])
+async def test_six_hundred_cheap_queries_fit_the_allowance(anon: httpx.AsyncClient) -> None:
+    for _ in range(600):
+        reply = await anon.post(GRAPHQL_URL, json={"query": CHEAP})
+        assert reply.json() == {"data": {"currentUser": None}}, reply.text
+    assert '"graphql-cost";r=1800;' in reply.headers["ratelimit"]
+    assert '"graphql-cost";q=3000;w=60' in reply.headers["ratelimit-policy"]
+
+
+@pytest.mark.parametrize("settings_overrides", [NODE_BUDGET])
+async def test_expensive_queries_spend_the_allowance_by_their_cost(
+    anon: httpx.AsyncClient, count_statements: Any
+) -> None:
+    for _ in range(5):  # 5 x 501 of 3,000: three expensive queries are fine, and then some
+        reply = await anon.post(GRAPHQL_URL, json={"query": EXPENSIVE})
+        assert reply.json() == {"data": {"posts": {"edges": []}}}, reply.text
+    with count_statements() as counter:
+        reply = await anon.post(GRAPHQL_URL, json={"query": EXPENSIVE})
+    assert counter.count == 0
+    body = assert_refusal(reply, 429, "RATE_LIMITED")
+    assert body["data"] is None
+    assert 1 <= int(reply.headers["retry-after"]) <= 60
+    assert '"graphql-cost";r=0;' in reply.headers["ratelimit"]
+    # The allowance is spent for cheap queries too, until the window ends.
+    assert_refusal(await anon.post(GRAPHQL_URL, json={"query": CHEAP}), 429, "RATE_LIMITED")
+    # REST counts requests, not nodes: it still answers.
+    assert (await anon.get("/posts")).status_code == 200
+
+
+@pytest.mark.parametrize("settings_overrides", [NODE_BUDGET])
+async def test_a_signed_in_user_has_an_allowance_of_their_own(
+    author: Person, stranger: Person
+) -> None:
+    # 501 of the user's 1,000, then 1,002: refused.
+    assert "errors" not in (await author.post(GRAPHQL_URL, json={"query": EXPENSIVE})).json()
+    reply = await author.post(GRAPHQL_URL, json={"query": EXPENSIVE})
+    assert_refusal(reply, 429, "RATE_LIMITED")
+    assert '"graphql-cost-user";r=0;' in reply.headers["ratelimit"]
+    # The same address, another user: their own allowance (the address's is not spent yet).
+    assert "errors" not in (await stranger.post(GRAPHQL_URL, json={"query": EXPENSIVE})).json()

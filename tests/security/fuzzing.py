@@ -34,6 +34,7 @@ GRAPHQL_ERROR_CODES = {
     "UNPROCESSABLE_ENTITY",
     "RATE_LIMITED",
     "GRAPHQL_VALIDATION_FAILED",
+    "QUERY_TOO_COMPLEX",  # a generated query nesting 100-item pages: refused by its cost
 }
 # What a leaked internal looks like: a traceback, a source path, SQL, a driver's name.
 LEAK = re.compile(

@@ -5,26 +5,46 @@ from __future__ import annotations
 from fastapi import Request
 from strawberry.fastapi import BaseContext
 
-from pressroom.auth.actor import Actor
+from pressroom.auth.actor import ANONYMOUS, Actor
 from pressroom.auth.dependencies import client_info, resolve_actor
 from pressroom.auth.service import ClientInfo
 from pressroom.graphql.loaders import Loaders
+from pressroom.kit.errors import AppError
+from pressroom.kit.http_errors import database_failure
 from pressroom.services import Services
 
 
 class Context(BaseContext):
-    def __init__(self, services: Services, actor: Actor, client: ClientInfo) -> None:
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        client: ClientInfo,
+        refusal: AppError | None = None,
+    ) -> None:
         super().__init__()
         self.services = services
         self.actor = actor
         self.client = client
         self.loaders = Loaders(services, actor)
+        # Set when the credentials were refused (or could not be checked): the router answers
+        # it and runs nothing.
+        self.refusal = refusal
 
 
 async def get_context(request: Request) -> Context:
-    """The actor as REST resolves it. A bad or ended token is never silently anonymous: it
-    raises here, before any parsing, and the app answers 401 with the error envelope and
-    `WWW-Authenticate`, as on every REST route."""
+    """The actor as REST resolves it. A bad or ended token is never silently anonymous: the
+    refusal is kept, and the router answers it (401 with `WWW-Authenticate`, or 503 when the
+    session store is down) before any parsing, in a body GraphQL clients can read."""
     services: Services = request.app.state.services
-    actor = await resolve_actor(request, services)
-    return Context(services, actor, client_info(request))
+    client = client_info(request)
+    try:
+        actor = await resolve_actor(request, services)
+    except AppError as error:
+        return Context(services, ANONYMOUS, client, refusal=error)
+    except Exception as error:
+        refusal = database_failure(error)
+        if refusal is None:
+            raise
+        return Context(services, ANONYMOUS, client, refusal=refusal)
+    return Context(services, actor, client)

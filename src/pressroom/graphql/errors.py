@@ -8,7 +8,7 @@ message with the REST error code; queries answer null for NotFound and a GraphQL
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from pressroom.kit.errors import AppError, NotFound, RateLimited, ServiceUnavailable
 from pressroom.kit.observability import record_refusal
-from pressroom.kit.responses import error_headers
+from pressroom.kit.responses import JsonResponse, error_body, error_headers
 
 T = TypeVar("T")
 
@@ -33,11 +33,17 @@ class UserError:
 class PublicError(GraphQLError):
     """An error whose message is meant for the client: never masked."""
 
-    def __init__(self, message: str, code: str, details: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        message: str,
+        code: str,
+        details: dict[str, list[str]] | None = None,
+        **more: object,
+    ):
         extensions: dict[str, object] = {"code": code}
         if details:
             extensions["details"] = details
-        super().__init__(message, extensions=extensions)
+        super().__init__(message, extensions=extensions | more)
 
 
 def public_error(error: AppError) -> PublicError:
@@ -55,7 +61,7 @@ def user_errors(error: AppError) -> list[UserError]:
     ]
 
 
-def _report_refusal(error: AppError, response: Response | None) -> None:
+def report_refusal(error: AppError, response: Response | None) -> None:
     """As REST does: a 403 is logged as a security event, and rate limits and outages tell
     the client when to come back."""
     record_refusal(error)
@@ -68,7 +74,7 @@ async def answer(work: Awaitable[T], response: Response | None = None) -> T:
     try:
         return await work
     except AppError as error:
-        _report_refusal(error, response)
+        report_refusal(error, response)
         raise public_error(error) from None
 
 
@@ -79,7 +85,7 @@ async def answer_or_null(work: Awaitable[T], response: Response | None = None) -
     except NotFound:
         return None
     except AppError as error:
-        _report_refusal(error, response)
+        report_refusal(error, response)
         raise public_error(error) from None
 
 
@@ -90,5 +96,42 @@ async def attempt(
     try:
         return await work, []
     except AppError as error:
-        _report_refusal(error, response)
+        report_refusal(error, response)
         return None, user_errors(error)
+
+
+# Refusals of the whole request, answered with their HTTP status rather than 200: by code,
+# the error class that knows the status and headers.
+HTTP_REFUSALS: dict[str, type[AppError]] = {
+    ServiceUnavailable.code: ServiceUnavailable,
+    RateLimited.code: RateLimited,
+}
+
+
+def graphql_error(error: AppError) -> dict[str, Any]:
+    """One entry of a GraphQL response's `errors`, as the schema's own errors are shaped."""
+    return {"message": error.message, "extensions": public_error(error).extensions}
+
+
+def refusal_response(error: AppError) -> JsonResponse:
+    """A request refused before any operation ran (bad credentials, a dependency down), in
+    both shapes: the error envelope every non-2xx response carries, and a GraphQL `errors`
+    list. Standard clients (gql, Apollo) read `errors` whatever the status; without it they
+    report only "401 Unauthorized" and drop the message."""
+    record_refusal(error)
+    body = error_body(error.code, error.message, error.details)
+    body["errors"] = [graphql_error(error)]
+    return JsonResponse(body, status_code=error.status, headers=error_headers(error))
+
+
+def http_refusal(response_data: object) -> tuple[int, dict[str, Any]] | None:
+    """The status and error envelope of an answer whose top-level errors refuse the whole
+    request (a database outage: 503; a spent allowance: 429), None for any other answer."""
+    if not isinstance(response_data, dict):
+        return None
+    for entry in response_data.get("errors") or ():
+        code = (entry.get("extensions") or {}).get("code")
+        refusal = HTTP_REFUSALS.get(code) if isinstance(code, str) else None
+        if refusal is not None:
+            return refusal.status, error_body(refusal.code, entry.get("message") or "")
+    return None

@@ -2,13 +2,16 @@
 
 In order (credentials are checked before, by the context getter): size in bytes, tokens (parser),
 depth, aliases and introspection (validation rules, cached with the parsed document), then
-every `first` against its bound, with the operation's variables. Errors that are not ours
-(unexpected exceptions) are masked and logged; no stack, SQL or file path reaches a client.
+which operation runs, every `first` against its bound, with the operation's variables, the
+operation's worst-case cost (cost.py) against GRAPHQL_MAX_COST, and that cost spent from the
+caller's node allowances. A database failure becomes the refusal it stands for (503 for an
+outage, as in REST); other errors that are not ours are masked and logged; no stack, SQL or
+file path reaches a client.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from graphql import (
@@ -16,20 +19,26 @@ from graphql import (
     DocumentNode,
     ExecutableDefinitionNode,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
     NoSchemaIntrospectionCustomRule,
+    OperationDefinitionNode,
     SelectionNode,
     value_from_ast_untyped,
 )
+from graphql.validation import ASTValidationContext
+from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import IgnoreContext
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from pressroom.config import Settings
-from pressroom.graphql.errors import PublicError
+from pressroom.graphql.context import Context
+from pressroom.graphql.cost import operation_cost, operations, selected_operation
+from pressroom.graphql.errors import PublicError, public_error, report_refusal
 from pressroom.kit.cursors import MAX_SLICE_SIZE
+from pressroom.kit.errors import RateLimited
+from pressroom.kit.http_errors import database_failure
 from pressroom.kit.observability import get_logger
 
 log = get_logger("pressroom.graphql")
@@ -37,22 +46,88 @@ UNEXPECTED = "An unexpected error occurred"
 INVALID_QUERY_CODE = "GRAPHQL_VALIDATION_FAILED"
 
 
-def _introspection_field(context: IgnoreContext) -> bool:
-    # Introspection reads the schema, never the database; its standard query nests deeper
-    # than any data query needs, so it is left to the introspection switch, not the depth one.
-    return context.field_name.startswith("__")
-
-
 def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
     """Built once per schema: the same rule classes every request, so validation results can
     be cached per document."""
     rules: list[type[ASTValidationRule]] = [
-        max_depth_rule(settings.graphql_max_depth, _introspection_field),
-        max_aliases_rule(settings.graphql_max_aliases),
+        shape_rule(settings.graphql_max_depth, settings.graphql_max_aliases)
     ]
     if not settings.allow_introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return tuple(rules)
+
+
+def shape_rule(max_depth: int, max_aliases: int) -> type[ASTValidationRule]:
+    """Depth and aliases, with the messages of Strawberry's rules, which expand every
+    fragment spread: twenty fragments that each spread the next twice (1 KB) kept them busy
+    for 5.7 s of CPU, each doubling twice that. Here each fragment is measured once."""
+
+    class DocumentShape(ASTValidationRule):
+        def __init__(self, context: ASTValidationContext) -> None:
+            super().__init__(context)
+            document = context.document
+            fragments = {
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            measured: dict[str, tuple[int, int]] = {}
+            aliases = 0
+            for operation in operations(document):
+                deepest, found = _shape(operation.selection_set.selections, fragments, measured)
+                aliases += found
+                if deepest > max_depth:
+                    name = operation.name.value if operation.name else "anonymous"
+                    message = f"'{name}' exceeds maximum operation depth of {max_depth}"
+                    context.report_error(GraphQLError(message, operation))
+            if aliases > max_aliases:
+                context.report_error(
+                    GraphQLError(f"{aliases} aliases found. Allowed: {max_aliases}")
+                )
+
+    return DocumentShape
+
+
+def _shape(
+    selections: Sequence[SelectionNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    measured: dict[str, tuple[int, int]],
+) -> tuple[int, int]:
+    """The deepest field's level below `selections` (0 for their own fields, -1 for none) and
+    the aliases they hold, fragments as spread. Introspection fields read the schema, never
+    the database, and its standard query nests deeper than any data query needs: what is
+    under them is left to the introspection switch, not the depth limit."""
+    deepest, aliases = -1, 0
+    for node in selections:
+        if isinstance(node, FieldNode):
+            aliases += node.alias is not None
+            level = 0
+            if node.selection_set is not None:
+                below, found = _shape(node.selection_set.selections, fragments, measured)
+                aliases += found
+                if below >= 0 and not node.name.value.startswith("__"):
+                    level = 1 + below
+            deepest = max(deepest, level)
+            continue
+        if isinstance(node, InlineFragmentNode):
+            below, found = _shape(node.selection_set.selections, fragments, measured)
+        elif isinstance(node, FragmentSpreadNode):
+            name = node.name.value
+            fragment = fragments.get(name)
+            if fragment is None or measured.get(name) == _MEASURING:
+                continue  # unknown or cyclic: refused by the standard rules
+            if name not in measured:
+                measured[name] = _MEASURING
+                measured[name] = _shape(fragment.selection_set.selections, fragments, measured)
+            below, found = measured[name]
+        else:
+            continue
+        deepest, aliases = max(deepest, below), aliases + found
+    return deepest, aliases
+
+
+# Marks a fragment while its own selections are measured (a spread of it there is a cycle).
+_MEASURING = (-2, -2)
 
 
 class OperationLimits(SchemaExtension):
@@ -65,10 +140,12 @@ class OperationLimits(SchemaExtension):
         *,
         max_bytes: int,
         max_tokens: int,
+        max_cost: int,
         rules: tuple[type[ASTValidationRule], ...],
     ) -> None:
         self.max_bytes = max_bytes
         self.max_tokens = max_tokens
+        self.max_cost = max_cost
         self.rules = rules
 
     def on_operation(self) -> Iterator[None]:
@@ -80,7 +157,8 @@ class OperationLimits(SchemaExtension):
         result = context.result
         errors = getattr(result, "errors", None)
         if result is not None and errors:
-            result.errors = [shape_error(error) for error in errors]
+            response = getattr(context.context, "response", None)
+            result.errors = [shape_error(error, response) for error in errors]
 
     def on_parse(self) -> Iterator[None]:
         """Documents over the byte budget are refused before they are parsed."""
@@ -91,19 +169,66 @@ class OperationLimits(SchemaExtension):
             )
         yield
 
-    def on_execute(self) -> Iterator[None]:
-        """Every `first` (and `pagination.first`) of the document, variables included, within
-        0..100, checked after validation and before any resolver runs."""
+    async def on_execute(self) -> AsyncIterator[None]:
+        """After validation, before any resolver: which operation runs, every `first` (and
+        `pagination.first`) within 0..100, the operation's cost within the budget, and that
+        cost spent from the caller's allowance."""
         context = self.execution_context
-        if context.graphql_document is not None:
-            for value in requested_sizes(context.graphql_document, context.variables or {}):
+        document = context.graphql_document
+        if document is not None:
+            operation = self.operation(document)
+            variables = context.variables or {}
+            for value in requested_sizes(document, variables):
                 if isinstance(value, int) and not 0 <= value <= MAX_SLICE_SIZE:
                     raise PublicError(
                         f"`first` must be between 0 and {MAX_SLICE_SIZE}; got {value}",
                         "VALIDATION_ERROR",
                         {"first": [f"must be between 0 and {MAX_SLICE_SIZE}"]},
                     )
+            cost = operation_cost(context.schema._schema, document, operation, variables)
+            if cost > self.max_cost:
+                raise PublicError(
+                    f"Query cost {cost} exceeds the limit of {self.max_cost}; ask for smaller"
+                    " pages (`first`) or fewer nested lists",
+                    "QUERY_TOO_COMPLEX",
+                    cost=cost,
+                    maxCost=self.max_cost,
+                )
+            if isinstance(context.context, Context):
+                await spend(context.context, cost)
         yield
+
+    def operation(self, document: DocumentNode) -> OperationDefinitionNode:
+        """Strawberry runs the first operation when a document holds several and the request
+        names none; the GraphQL spec (6.1, GetOperation) requires an error. (An unknown name
+        is refused by Strawberry before this runs.)"""
+        # The name the request sent, not Strawberry's `operation_name`, which falls back to
+        # the first operation's.
+        name: str | None = getattr(self.execution_context, "_provided_operation_name", None)
+        operation = selected_operation(document, name)
+        if operation is None:
+            raise PublicError(
+                "Must provide operation name if query contains multiple operations",
+                INVALID_QUERY_CODE,
+            )
+        return operation
+
+
+async def spend(context: Context, cost: int) -> None:
+    """The operation's cost from the per-address and per-user node allowances (429 once
+    spent, as for every other rate limit)."""
+    limits = context.services.limits
+    try:
+        await limits.hit(
+            limits.policies.graphql_cost_per_address, context.client.address, cost=cost
+        )
+        if context.actor.user_id is not None:
+            await limits.hit(
+                limits.policies.graphql_cost_per_user, str(context.actor.user_id), cost=cost
+            )
+    except RateLimited as error:
+        report_refusal(error, context.response)
+        raise public_error(error) from None
 
 
 def requested_sizes(document: DocumentNode, variables: dict[str, Any]) -> list[Any]:
@@ -135,11 +260,23 @@ def requested_sizes(document: DocumentNode, variables: dict[str, Any]) -> list[A
 
 def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return (
+        original is not None
+        and not isinstance(original, GraphQLError)
+        and database_failure(original) is None
+    )
 
 
-def shape_error(error: GraphQLError) -> GraphQLError:
-    if is_unexpected(error):
+def shape_error(error: GraphQLError, response: Response | None = None) -> GraphQLError:
+    original = error.original_error
+    if original is not None and not isinstance(original, GraphQLError):
+        refusal = database_failure(original)
+        if refusal is not None:
+            report_refusal(refusal, response)
+            shaped = public_error(refusal)
+            return GraphQLError(
+                shaped.message, error.nodes, path=error.path, extensions=shaped.extensions
+            )
         return GraphQLError(
             UNEXPECTED,
             error.nodes,

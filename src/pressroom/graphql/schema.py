@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import strawberry
@@ -15,6 +15,7 @@ from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionContext
@@ -22,7 +23,8 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.unset import UNSET
 
 from pressroom.config import Settings
-from pressroom.graphql.context import get_context
+from pressroom.graphql.context import Context, get_context
+from pressroom.graphql.errors import http_refusal, refusal_response
 from pressroom.graphql.limits import (
     OperationLimits,
     is_unexpected,
@@ -103,6 +105,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: OperationLimits(
                 max_bytes=settings.graphql_max_query_bytes,
                 max_tokens=settings.graphql_max_tokens,
+                max_cost=settings.graphql_max_cost,
                 rules=rules,
             ),
             lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
@@ -125,10 +128,23 @@ class PressroomGraphQLRouter(GraphQLRouter[Any, None]):
     async def run(  # type: ignore[override]
         self, request: Request, context: Any = UNSET, root_value: Any = UNSET
     ) -> Response:
+        if isinstance(context, Context) and context.refusal is not None:
+            return refusal_response(context.refusal)
         try:
             return await super().run(request, context, root_value)
         except TransportError as error:
             raise StarletteHTTPException(error.status_code, detail=error.reason) from None
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        # An outage or a spent allowance refuses the request as REST does (503 / 429 with
+        # Retry-After, set where the refusal was met), the GraphQL errors kept alongside.
+        refusal = http_refusal(response_data)
+        if refusal is not None and isinstance(response_data, dict):
+            sub_response.status_code, envelope = refusal
+            response_data = cast(GraphQLHTTPResponse, envelope | response_data)
+        return super().create_response(response_data, sub_response)
 
     def encode_json(self, data: object) -> bytes:
         # As every REST response (kit.responses): orjson, not the standard library's encoder,

@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 import orjson
 
 from pressroom.kit.errors import ValidationFailed
+from pressroom.kit.ids import is_row_id
 
 T = TypeVar("T")
 MAX_SLICE_SIZE = 100
@@ -24,6 +25,10 @@ MAX_CURSOR_CHARS = 200
 BAD_CURSOR = "is not a cursor of this list"
 
 SortValue = datetime | str
+# The keys lists are sliced by, and the type of their values. A cursor is only ever decoded
+# into one of these pairs: a text value under a time key (a forged cursor) used to reach the
+# database layer and fail there as an internal error.
+KEY_KINDS = {"published_at": "t", "created_at": "t", "name": "s", "title": "s"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +87,21 @@ def decode_cursor(cursor: str) -> Position:
             raise ValueError(cursor)
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         name, kind, value, item_id = orjson.loads(raw)
-        if not isinstance(name, str) or not isinstance(item_id, int) or not isinstance(value, str):
+        if (
+            not isinstance(name, str)
+            or KEY_KINDS.get(name) != kind
+            or not isinstance(value, str)
+            or "\x00" in value  # PostgreSQL text cannot hold NUL
+            or not is_row_id(item_id)
+        ):
             raise ValueError(cursor)
         if kind == "t":
             moment = datetime.fromisoformat(value)
             if moment.tzinfo is None:
                 raise ValueError(cursor)
-            return Position(name, moment, item_id)
-        if kind == "s":
-            return Position(name, value, item_id)
-        raise ValueError(cursor)
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+            # In UTC now: an offset that moves year 1 or 9999 out of range fails here, not
+            # in the database layer.
+            return Position(name, moment.astimezone(UTC), item_id)
+        return Position(name, value, item_id)
+    except (ValueError, TypeError, OverflowError, binascii.Error, orjson.JSONDecodeError):
         raise ValidationFailed.on("after", BAD_CURSOR) from None

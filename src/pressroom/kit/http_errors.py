@@ -91,16 +91,28 @@ async def _framework_http(request: Request, exc: Exception) -> Response:
     return JsonResponse(body, status_code=status, headers=headers)
 
 
-async def _database_error(_request: Request, exc: Exception) -> Response:
+def database_failure(exc: BaseException) -> AppError | None:
+    """The refusal a database (or connection) failure stands for, in REST and GraphQL alike;
+    None for a failure that is a bug."""
     # Integrity errors the repositories did not anticipate are still races between writers:
     # the request lost, nothing was written, and the client may retry.
     if isinstance(exc, sa_exc.IntegrityError):
-        return error_response(Conflict())
+        return Conflict()
     if isinstance(exc, sa_exc.DataError) or _sqlstate(exc).startswith(_DATA_EXCEPTION):
-        return error_response(ValidationFailed("A value is out of range or malformed"))
+        return ValidationFailed("A value is out of range or malformed")
     if isinstance(exc, sa_exc.DBAPIError) and not _is_connection_failure(exc):
+        return None
+    # Pool exhaustion and refused connections: the dependency is down or saturated.
+    if isinstance(exc, sa_exc.DBAPIError | sa_exc.TimeoutError | OSError):
+        return ServiceUnavailable("The database is unavailable; retry later")
+    return None
+
+
+async def _database_error(_request: Request, exc: Exception) -> Response:
+    error = database_failure(exc)
+    if error is None:
         raise exc
-    return error_response(ServiceUnavailable("The database is unavailable; retry later"))
+    return error_response(error)
 
 
 # SQLSTATE class 22, "data exception": the value sent cannot be stored or compared, such as
@@ -109,7 +121,7 @@ async def _database_error(_request: Request, exc: Exception) -> Response:
 _DATA_EXCEPTION = "22"
 
 
-def _sqlstate(exc: Exception) -> str:
+def _sqlstate(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     return state if isinstance(state, str) else ""

@@ -69,6 +69,8 @@ class Policies:
     failed_logins_per_account: Policy
     sign_up_per_address: Policy
     refresh_per_address: Policy
+    graphql_cost_per_address: Policy
+    graphql_cost_per_user: Policy
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policies:
@@ -81,6 +83,12 @@ class Policies:
             ),
             sign_up_per_address=Policy.of("sign-up", settings.rate_limit_sign_up_per_address),
             refresh_per_address=Policy.of("refresh", settings.rate_limit_refresh_per_address),
+            graphql_cost_per_address=Policy.of(
+                "graphql-cost", settings.rate_limit_graphql_cost_per_address
+            ),
+            graphql_cost_per_user=Policy.of(
+                "graphql-cost-user", settings.rate_limit_graphql_cost_per_user
+            ),
         )
 
 
