@@ -1,14 +1,22 @@
-"""`/metrics`: requests by full route template and status, pool gauges, business counters."""
+"""`/metrics`: requests by full route template and status, pool gauges, business counters;
+with several workers, every scrape reports every worker."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.mmap_dict import MmapedDict
 
+from pressroom.db.migrate import migrate
 from tests.conftest import Person
+from tests.operations.processes import Server, running_server
 
 
 @pytest.fixture
@@ -52,3 +60,57 @@ async def test_business_counters_and_pool_gauges(anon: httpx.AsyncClient, author
     assert sample(metrics, "pressroom_db_pool_size") >= 1
     for gauge in ("checked_out", "checked_in", "overflow"):
         assert sample(metrics, f"pressroom_db_pool_{gauge}") >= 0
+
+
+TAGS_ROUTE = "/api/v1/tags"
+
+
+def workers_directory(server: Server) -> Path:
+    for line in server.logs().splitlines():
+        if '"metrics_shared_by_workers"' in line:
+            return Path(json.loads(line)["directory"])
+    raise AssertionError(f"serve did not set up a metrics directory:\n{server.logs()}")
+
+
+def tags_requests_by_worker(directory: Path) -> dict[str, float]:
+    """What each worker's own file holds for GET /api/v1/tags, keyed by its process id."""
+    counts: dict[str, float] = {}
+    for path in directory.glob("counter_*.db"):
+        for key, value, _, _ in MmapedDict.read_all_values_from_file(str(path)):
+            if TAGS_ROUTE in key and "pressroom_http_requests" in key:
+                counts[path.stem.removeprefix("counter_")] = value
+    return counts
+
+
+def test_with_two_workers_every_scrape_counts_every_workers_requests(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'metrics.db'}"
+    migrate(database)
+    with running_server(
+        tmp_path, workers=2, DATABASE_URL=database, DATABASE_POOL_SIZE="3"
+    ) as server:
+        directory = workers_directory(server)
+        deadline = time.monotonic() + 30
+        while server.logs().count("Application startup complete") < 2:
+            assert time.monotonic() < deadline, server.logs()
+            time.sleep(0.1)
+        # Each request on a connection of its own, several at once: both workers take some.
+        # Batches go on until both have, so the scrapes below have something to miss.
+        made = 0
+        with ThreadPoolExecutor(8) as pool:
+            while len(tags_requests_by_worker(directory)) < 2:
+                assert made < 400, "every request landed on one worker"
+                replies = list(pool.map(lambda _: httpx.get(server.api + "/tags"), range(16)))
+                assert all(r.status_code == 200 for r in replies)
+                made += len(replies)
+        scrapes = [httpx.get(f"{server.url}/metrics").text for _ in range(6)]
+        counted = [
+            sample(
+                text, "pressroom_http_requests_total", method="GET", route=TAGS_ROUTE, status="200"
+            )
+            for text in scrapes
+        ]
+        assert counted == [made] * 6
+        # Pool gauges add up the workers' pools: twice one worker's.
+        assert {sample(text, "pressroom_db_pool_size") for text in scrapes} == {2 * 3}
+    # The private directory goes with the server.
+    assert not directory.exists()
