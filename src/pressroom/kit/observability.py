@@ -277,6 +277,7 @@ class _PoolGauges:
             )
             for name, documentation in _POOL_GAUGES
         ]
+        self.published: list[int | None] = [None] * len(self.gauges)
 
     def watch(self) -> None:
         self.publish()
@@ -286,8 +287,11 @@ class _PoolGauges:
         event.listen(self.pool, "checkin", lambda *_: self.publish(returning=1))
 
     def publish(self, returning: int = 0) -> None:
-        for gauge, value in zip(self.gauges, _pool_figures(self.pool, returning), strict=True):
-            gauge.set(value)
+        # Two events a request: only what changed is written (each write takes a lock).
+        for index, value in enumerate(_pool_figures(self.pool, returning)):
+            if self.published[index] != value:
+                self.gauges[index].set(value)
+                self.published[index] = value
 
 
 class _EveryWorker(Collector):
