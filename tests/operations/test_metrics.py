@@ -82,35 +82,67 @@ def tags_requests_by_worker(directory: Path) -> dict[str, float]:
     return counts
 
 
+def spread_requests(server: Server, directory: Path, workers: int = 2) -> int:
+    """GET /tags until every worker has served some; how many were made."""
+    deadline = time.monotonic() + 30
+    while server.logs().count("Application startup complete") < workers:
+        assert time.monotonic() < deadline, server.logs()
+        time.sleep(0.1)
+    # Each request on a connection of its own, several at once: both workers take some.
+    # Batches go on until both have, so that a scrape reading one worker has something to miss.
+    made = 0
+    with ThreadPoolExecutor(8) as pool:
+        while made == 0 or len(tags_requests_by_worker(directory)) < workers:
+            assert made < 400, "every request landed on one worker"
+            replies = list(pool.map(lambda _: httpx.get(server.api + "/tags"), range(16)))
+            assert all(r.status_code == 200 for r in replies)
+            made += len(replies)
+    return made
+
+
+def scrapes(server: Server, metric: str, **labels: str) -> list[float]:
+    """Six scrapes, each on a connection of its own (so they land on either worker)."""
+    return [sample(httpx.get(f"{server.url}/metrics").text, metric, **labels) for _ in range(6)]
+
+
+def tags_counted(server: Server) -> list[float]:
+    labels = {"method": "GET", "route": TAGS_ROUTE, "status": "200"}
+    return scrapes(server, "pressroom_http_requests_total", **labels)
+
+
 def test_with_two_workers_every_scrape_counts_every_workers_requests(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'metrics.db'}"
     migrate(database)
-    with running_server(
-        tmp_path, workers=2, DATABASE_URL=database, DATABASE_POOL_SIZE="3"
-    ) as server:
+    settings = {"DATABASE_URL": database, "DATABASE_POOL_SIZE": "3"}
+    with running_server(tmp_path, workers=2, **settings) as server:
         directory = workers_directory(server)
-        deadline = time.monotonic() + 30
-        while server.logs().count("Application startup complete") < 2:
-            assert time.monotonic() < deadline, server.logs()
-            time.sleep(0.1)
-        # Each request on a connection of its own, several at once: both workers take some.
-        # Batches go on until both have, so the scrapes below have something to miss.
-        made = 0
-        with ThreadPoolExecutor(8) as pool:
-            while len(tags_requests_by_worker(directory)) < 2:
-                assert made < 400, "every request landed on one worker"
-                replies = list(pool.map(lambda _: httpx.get(server.api + "/tags"), range(16)))
-                assert all(r.status_code == 200 for r in replies)
-                made += len(replies)
-        scrapes = [httpx.get(f"{server.url}/metrics").text for _ in range(6)]
-        counted = [
-            sample(
-                text, "pressroom_http_requests_total", method="GET", route=TAGS_ROUTE, status="200"
-            )
-            for text in scrapes
-        ]
-        assert counted == [made] * 6
+        made = spread_requests(server, directory)
+        assert tags_counted(server) == [made] * 6
         # Pool gauges add up the workers' pools: twice one worker's.
-        assert {sample(text, "pressroom_db_pool_size") for text in scrapes} == {2 * 3}
+        assert scrapes(server, "pressroom_db_pool_size") == [2 * 3] * 6
     # The private directory goes with the server.
     assert not directory.exists()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_metrics_directory_the_operator_chose_is_emptied_at_start(
+    tmp_path: Path, workers: int
+) -> None:
+    database = f"sqlite:///{tmp_path / 'metrics.db'}"
+    migrate(database)
+    directory = tmp_path / "prometheus"
+    directory.mkdir()
+    settings = {
+        "DATABASE_URL": database,
+        "DATABASE_POOL_SIZE": "3",
+        "PROMETHEUS_MULTIPROC_DIR": str(directory),
+    }
+    with running_server(tmp_path, workers=workers, **settings) as server:
+        spread_requests(server, directory, workers)
+    # The same directory again: the last run's requests are not counted a second time.
+    with running_server(tmp_path, workers=workers, **settings) as server:
+        made = spread_requests(server, directory, workers)
+        assert tags_counted(server) == [made] * 6
+        # Only the workers' pools count, not the one serve builds to check the settings.
+        assert scrapes(server, "pressroom_db_pool_size") == [workers * 3] * 6
+    assert directory.exists()

@@ -264,29 +264,30 @@ class _PoolCollector(Collector):
 
 
 class _PoolGauges:
-    """One worker's pool in multiprocess gauges: `livesum` adds up the workers still running."""
+    """One worker's pool in multiprocess gauges: `livesum` adds up the workers still running.
+
+    The gauges (and so this process's file) appear at the first connection: `serve` builds an
+    app in its own process only to check the settings, and that pool, never used, must not
+    count while the server runs.
+    """
 
     def __init__(self, pool: QueuePool) -> None:
         self.pool = pool
-        self.gauges = [
-            Gauge(
-                f"pressroom_db_pool_{name}",
-                documentation,
-                multiprocess_mode="livesum",
-                registry=None,
-            )
-            for name, documentation in _POOL_GAUGES
-        ]
-        self.published: list[int | None] = [None] * len(self.gauges)
+        self.gauges: list[Gauge] = []
+        self.published: list[int | None] = [None] * len(_POOL_GAUGES)
 
     def watch(self) -> None:
-        self.publish()
         for name in ("connect", "checkout", "close"):
             event.listen(self.pool, name, lambda *_: self.publish())
         # A checkin is announced before the connection is back in the pool.
         event.listen(self.pool, "checkin", lambda *_: self.publish(returning=1))
 
     def publish(self, returning: int = 0) -> None:
+        if not self.gauges:
+            self.gauges = [
+                Gauge(f"pressroom_db_pool_{name}", doc, multiprocess_mode="livesum", registry=None)
+                for name, doc in _POOL_GAUGES
+            ]
         # Two events a request: only what changed is written (each write takes a lock).
         for index, value in enumerate(_pool_figures(self.pool, returning)):
             if self.published[index] != value:
