@@ -191,6 +191,38 @@ async def test_failed_logins_do_not_start_afresh_at_a_window_boundary(
     assert_rate_limited(reply, "failed-logins")
 
 
+@pytest.mark.parametrize(
+    ("policy", "quota_now", "path"),
+    [("login", 20, "/auth/login"), ("refresh", 20, "/auth/refresh"), ("sign-up", 30, "/users")],
+)
+async def test_login_refresh_and_sign_up_do_not_start_afresh_at_a_window_boundary(
+    anon: httpx.AsyncClient, people: People, clock: Clock, policy: str, quota_now: int, path: str
+) -> None:
+    owner = await people.make()
+    body = {
+        "login": {"email": owner.email, "password": PASSWORD},
+        "refresh": {"refreshToken": "not-a-real-token"},
+        "sign-up": {
+            "email": "new@example.com",
+            "password": "short",
+            "profile": {"firstName": "New", "lastName": "Person"},
+        },
+    }[policy]
+
+    async def attempt() -> httpx.Response:
+        return await anon.post(path, json=body, headers=from_address(STRANGER_ADDRESS))
+
+    clock.now = BOUNDARY - 1
+    assert 429 not in [(await attempt()).status_code for _ in range(quota_now)]
+    clock.now = BOUNDARY + 1
+    refused = await attempt()
+    assert_rate_limited(refused, policy)
+    # Retry-After is right: then one attempt is admitted, and only one.
+    clock.now += int(refused.headers["retry-after"])
+    assert (await attempt()).status_code != 429
+    assert_rate_limited(await attempt(), policy)
+
+
 async def test_forwarded_for_is_ignored_from_an_untrusted_peer(
     app: Any, settings_overrides: dict[str, Any]
 ) -> None:
