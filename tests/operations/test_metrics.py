@@ -4,7 +4,9 @@ with several workers, every scrape reports every worker."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -122,6 +124,25 @@ def test_with_two_workers_every_scrape_counts_every_workers_requests(tmp_path: P
         assert scrapes(server, "pressroom_db_pool_size") == [2 * 3] * 6
     # The private directory goes with the server.
     assert not directory.exists()
+
+
+def test_a_worker_that_died_keeps_its_requests_but_not_its_pool(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'metrics.db'}"
+    migrate(database)
+    settings = {"DATABASE_URL": database, "DATABASE_POOL_SIZE": "3"}
+    with running_server(tmp_path, workers=2, **settings) as server:
+        directory = workers_directory(server)
+        made = spread_requests(server, directory)
+        victim = int(next(iter(tags_requests_by_worker(directory))))
+        os.kill(victim, signal.SIGKILL)
+        # The server replaces the worker; the replacement has not touched the database yet.
+        deadline = time.monotonic() + 30
+        while server.logs().count("Application startup complete") < 3:
+            assert time.monotonic() < deadline, server.logs()
+            time.sleep(0.1)
+        assert tags_counted(server) == [made] * 6
+        # The killed worker's three connections are gone with it: only the survivor's count.
+        assert scrapes(server, "pressroom_db_pool_size") == [3] * 6
 
 
 @pytest.mark.parametrize("workers", [1, 2])
