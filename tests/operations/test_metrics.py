@@ -84,12 +84,17 @@ def tags_requests_by_worker(directory: Path) -> dict[str, float]:
     return counts
 
 
-def spread_requests(server: Server, directory: Path, workers: int = 2) -> int:
-    """GET /tags until every worker has served some; how many were made."""
+def started_workers(server: Server, count: int) -> None:
+    """Until `count` workers have started (including any that have since gone)."""
     deadline = time.monotonic() + 30
-    while server.logs().count("Application startup complete") < workers:
+    while server.logs().count("Application startup complete") < count:
         assert time.monotonic() < deadline, server.logs()
         time.sleep(0.1)
+
+
+def spread_requests(server: Server, directory: Path, workers: int = 2) -> int:
+    """GET /tags until every worker has served some; how many were made."""
+    started_workers(server, workers)
     # Each request on a connection of its own, several at once: both workers take some.
     # Batches go on until both have, so that a scrape reading one worker has something to miss.
     made = 0
@@ -112,11 +117,15 @@ def tags_counted(server: Server) -> list[float]:
     return scrapes(server, "pressroom_http_requests_total", **labels)
 
 
-def test_with_two_workers_every_scrape_counts_every_workers_requests(tmp_path: Path) -> None:
+def pool_of_three(tmp_path: Path) -> dict[str, str]:
+    """Settings for a server on a fresh SQLite file, three connections a worker."""
     database = f"sqlite:///{tmp_path / 'metrics.db'}"
     migrate(database)
-    settings = {"DATABASE_URL": database, "DATABASE_POOL_SIZE": "3"}
-    with running_server(tmp_path, workers=2, **settings) as server:
+    return {"DATABASE_URL": database, "DATABASE_POOL_SIZE": "3"}
+
+
+def test_with_two_workers_every_scrape_counts_every_workers_requests(tmp_path: Path) -> None:
+    with running_server(tmp_path, workers=2, **pool_of_three(tmp_path)) as server:
         directory = workers_directory(server)
         made = spread_requests(server, directory)
         assert tags_counted(server) == [made] * 6
@@ -127,19 +136,13 @@ def test_with_two_workers_every_scrape_counts_every_workers_requests(tmp_path: P
 
 
 def test_a_worker_that_died_keeps_its_requests_but_not_its_pool(tmp_path: Path) -> None:
-    database = f"sqlite:///{tmp_path / 'metrics.db'}"
-    migrate(database)
-    settings = {"DATABASE_URL": database, "DATABASE_POOL_SIZE": "3"}
-    with running_server(tmp_path, workers=2, **settings) as server:
+    with running_server(tmp_path, workers=2, **pool_of_three(tmp_path)) as server:
         directory = workers_directory(server)
         made = spread_requests(server, directory)
         victim = int(next(iter(tags_requests_by_worker(directory))))
         os.kill(victim, signal.SIGKILL)
         # The server replaces the worker; the replacement has not touched the database yet.
-        deadline = time.monotonic() + 30
-        while server.logs().count("Application startup complete") < 3:
-            assert time.monotonic() < deadline, server.logs()
-            time.sleep(0.1)
+        started_workers(server, 3)
         assert tags_counted(server) == [made] * 6
         # The killed worker's three connections are gone with it: only the survivor's count.
         assert scrapes(server, "pressroom_db_pool_size") == [3] * 6
@@ -149,15 +152,9 @@ def test_a_worker_that_died_keeps_its_requests_but_not_its_pool(tmp_path: Path) 
 def test_a_metrics_directory_the_operator_chose_is_emptied_at_start(
     tmp_path: Path, workers: int
 ) -> None:
-    database = f"sqlite:///{tmp_path / 'metrics.db'}"
-    migrate(database)
     directory = tmp_path / "prometheus"
     directory.mkdir()
-    settings = {
-        "DATABASE_URL": database,
-        "DATABASE_POOL_SIZE": "3",
-        "PROMETHEUS_MULTIPROC_DIR": str(directory),
-    }
+    settings = {**pool_of_three(tmp_path), "PROMETHEUS_MULTIPROC_DIR": str(directory)}
     with running_server(tmp_path, workers=workers, **settings) as server:
         spread_requests(server, directory, workers)
     # The same directory again: the last run's requests are not counted a second time.
