@@ -41,8 +41,6 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
 ) -> None:
     """Serve the API (run `pressroom migrate` first)."""
-    import shutil
-
     import uvicorn
 
     from pressroom.app import ConfigurationError, create_app
@@ -59,24 +57,20 @@ def serve(
     metrics_dir = prepare_multiprocess_dir(workers)
     if metrics_dir is not None:
         log.info("metrics_shared_by_workers", directory=str(metrics_dir), workers=workers)
-    try:
-        uvicorn.run(
-            "pressroom.app:create_app",
-            factory=True,
-            host=host or settings.host,
-            port=port or settings.port,
-            workers=workers,
-            proxy_headers=False,
-            server_header=False,
-            access_log=False,
-            # Our JSON logging (set up by create_app) covers uvicorn's loggers too.
-            log_config=None,
-            # On SIGTERM: stop accepting, let in-flight requests finish, then exit.
-            timeout_graceful_shutdown=20,
-        )
-    finally:
-        if metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+    uvicorn.run(
+        "pressroom.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,
+        # Our JSON logging (set up by create_app) covers uvicorn's loggers too.
+        log_config=None,
+        # On SIGTERM: stop accepting, let in-flight requests finish, then exit.
+        timeout_graceful_shutdown=20,
+    )
 
 
 @app.command()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, MutableMapping
@@ -152,8 +154,8 @@ def prepare_multiprocess_dir(workers: int) -> Path | None:
     """Sets up `PROMETHEUS_MULTIPROC_DIR` for a server about to start its workers.
 
     An operator's directory is emptied (files left by an earlier run would be counted again).
-    Without one, several workers get a fresh private directory, returned so that the caller
-    removes it when the server stops; one worker needs none.
+    Without one, several workers get a fresh private directory, removed when this process
+    exits, and returned; one worker needs none.
     """
     chosen = os.environ.get(MULTIPROCESS_DIR)
     if chosen:
@@ -163,6 +165,7 @@ def prepare_multiprocess_dir(workers: int) -> Path | None:
     if workers == 1:
         return None
     private = Path(tempfile.mkdtemp(prefix="pressroom-metrics-"))
+    atexit.register(shutil.rmtree, private, ignore_errors=True)
     os.environ[MULTIPROCESS_DIR] = str(private)
     return private
 
