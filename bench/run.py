@@ -38,6 +38,8 @@ from typing import Any
 import asyncpg
 import httpx
 
+import redis_round_trips  # bench/ is on the path: this file runs as a script
+
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -516,6 +518,15 @@ def run_all() -> dict[str, Any]:
     return _result(rows, began, load_before)
 
 
+def redis_figures() -> dict[str, float] | None:
+    step("Redis round trips per request (private redis-server, rate limits on)")
+    try:
+        return redis_round_trips.measure()
+    except (RuntimeError, OSError, subprocess.CalledProcessError, httpx.HTTPError) as error:
+        step(f"Redis round trips not measured: {error}")
+        return None
+
+
 def _result(
     rows: list[Row], began: float, load_before: tuple[float, float, float]
 ) -> dict[str, Any]:
@@ -535,6 +546,7 @@ def _result(
         },
         "rows": [asdict(row) for row in rows],
         "list_ratio": list_row.ratio,
+        "redis_round_trips_per_request": redis_figures(),
     }
     return result
 
@@ -728,6 +740,8 @@ def main() -> None:
         f"load average before {m['load_average_before'][0]}, after {m['load_average_after'][0]}; "
         f"{result['seconds']:.0f} s"
     )
+    if result["redis_round_trips_per_request"]:
+        print(redis_round_trips.report_line(result["redis_round_trips_per_request"]))
     print(f"list ratio vs reference: {result['list_ratio']:.2f}")
 
 

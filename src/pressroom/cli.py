@@ -44,6 +44,7 @@ def serve(
     import uvicorn
 
     from pressroom.app import ConfigurationError, create_app
+    from pressroom.kit.observability import prepare_multiprocess_dir
 
     settings = load_settings()
     try:
@@ -51,6 +52,11 @@ def serve(
     except ConfigurationError as error:
         log.error("startup_refused", reason=str(error))
         raise typer.Exit(2) from None
+    # Each worker keeps its own metrics; this is where they meet, so any worker's /metrics
+    # reports all of them.
+    metrics_dir = prepare_multiprocess_dir(workers)
+    if metrics_dir is not None:
+        log.info("metrics_shared_by_workers", directory=str(metrics_dir), workers=workers)
     uvicorn.run(
         "pressroom.app:create_app",
         factory=True,

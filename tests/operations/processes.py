@@ -67,12 +67,13 @@ def server_env(**settings: str) -> dict[str, str]:
     return env
 
 
-def start_server(log_dir: Path, **settings: str) -> Server:
+def start_server(log_dir: Path, *, workers: int = 1, **settings: str) -> Server:
     port = free_port()
     log_path = log_dir / f"server-{port}.log"
+    command = [PRESSROOM, "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [PRESSROOM, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*command, "--workers", str(workers)],
             stdout=log_file,
             stderr=subprocess.STDOUT,
             env=server_env(**settings),
@@ -91,8 +92,8 @@ def start_server(log_dir: Path, **settings: str) -> Server:
 
 
 @contextmanager
-def running_server(log_dir: Path, **settings: str) -> Iterator[Server]:
-    server = start_server(log_dir, **settings)
+def running_server(log_dir: Path, *, workers: int = 1, **settings: str) -> Iterator[Server]:
+    server = start_server(log_dir, workers=workers, **settings)
     try:
         yield server
     finally:

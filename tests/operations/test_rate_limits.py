@@ -2,6 +2,7 @@
 
 Each test runs with the in-process counters and with Redis (key prefix unique per test).
 Client addresses are simulated through `X-Forwarded-For` from a trusted loopback proxy.
+Windows are crossed by moving the limits' clock, never by waiting.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from pressroom.services import Services
 from tests.conftest import PASSWORD, REDIS_TEST_URL, People, Person, assert_error, service_missing
 
 OWNER_ADDRESS = "198.51.100.7"
@@ -59,6 +61,27 @@ def settings_overrides(counters: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class Clock:
+    """Seconds since the epoch that move only when told."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# A boundary of every window the policies here use (a minute, 15 minutes, an hour).
+BOUNDARY = 1_800_000_000.0
+
+
+@pytest.fixture
+def clock(services: Services) -> Clock:
+    clock = Clock(BOUNDARY)
+    services.limits.clock = clock
+    return clock
+
+
 def from_address(address: str) -> dict[str, str]:
     return {"X-Forwarded-For": address}
 
@@ -94,7 +117,9 @@ async def test_every_reply_carries_the_ietf_rate_limit_fields(anon: httpx.AsyncC
     assert first.headers["ratelimit-policy"] == '"default";q=40;w=60'
     remaining, reset = quota(first, "default")
     assert remaining == 39
-    assert 1 <= reset <= 60
+    # A hit counts, less and less, until the end of the window after the one it fell in: that
+    # is when the quota grows back by one.
+    assert 60 <= reset <= 120
     assert quota(second, "default")[0] == 38
 
 
@@ -107,6 +132,95 @@ async def test_an_address_over_its_quota_gets_429_with_retry_after(
     # Another address is counted apart.
     other = await anon.get("/tags", headers=from_address(OTHER_STRANGER_ADDRESS))
     assert other.status_code == 200
+
+
+async def test_a_client_cannot_spend_its_quota_again_just_after_a_window_boundary(
+    anon: httpx.AsyncClient, clock: Clock
+) -> None:
+    async def burst() -> list[httpx.Response]:
+        return [await anon.get("/tags", headers=from_address(STRANGER_ADDRESS)) for _ in range(40)]
+
+    clock.now = BOUNDARY - 1
+    assert all(r.status_code == 200 for r in await burst())
+    # Two seconds later, one past the boundary: a fixed window would serve 40 more here.
+    clock.now = BOUNDARY + 1
+    after = await burst()
+    assert all(r.status_code == 429 for r in after)
+    assert_rate_limited(after[0], "default")
+    # The quota comes back as the earlier hits slide out of the window: one at a time.
+    retry_after = int(after[-1].headers["retry-after"])
+    clock.now += retry_after
+    assert [r.status_code for r in await burst()] == [200] + [429] * 39
+
+
+async def test_retry_after_and_t_say_when_the_next_request_is_admitted(
+    anon: httpx.AsyncClient, clock: Clock
+) -> None:
+    replies = [await anon.get("/tags", headers=from_address(STRANGER_ADDRESS)) for _ in range(40)]
+    remaining, reset = quota(replies[-1], "default")
+    assert remaining == 0
+    refused = await anon.get("/tags", headers=from_address(STRANGER_ADDRESS))
+    assert_rate_limited(refused, "default")
+    retry_after = int(refused.headers["retry-after"])
+    assert retry_after == reset == quota(refused, "default")[1]
+    # A second early is too early; on time is admitted.
+    clock.now += retry_after - 1
+    early = await anon.get("/tags", headers=from_address(STRANGER_ADDRESS))
+    assert_rate_limited(early, "default")
+    assert early.headers["retry-after"] == "1"
+    clock.now += 1
+    assert (await anon.get("/tags", headers=from_address(STRANGER_ADDRESS))).status_code == 200
+
+
+async def test_failed_logins_do_not_start_afresh_at_a_window_boundary(
+    anon: httpx.AsyncClient, people: People, clock: Clock
+) -> None:
+    owner = await people.make()
+    clock.now = BOUNDARY - 1
+    for _ in range(3):
+        reply = await login(anon, owner.email, "Wrong-Horse-42", STRANGER_ADDRESS)
+        assert_error(reply, 401, "AUTHENTICATION_ERROR")
+    clock.now = BOUNDARY + 1
+    reply = await login(anon, owner.email, "Wrong-Horse-43", STRANGER_ADDRESS)
+    assert_rate_limited(reply, "failed-logins")
+    # One more guess once a failure has slid out of the window, and no more.
+    clock.now += int(reply.headers["retry-after"])
+    reply = await login(anon, owner.email, "Wrong-Horse-44", STRANGER_ADDRESS)
+    assert_error(reply, 401, "AUTHENTICATION_ERROR")
+    reply = await login(anon, owner.email, "Wrong-Horse-45", STRANGER_ADDRESS)
+    assert_rate_limited(reply, "failed-logins")
+
+
+@pytest.mark.parametrize(
+    ("policy", "quota_now", "path"),
+    [("login", 20, "/auth/login"), ("refresh", 20, "/auth/refresh"), ("sign-up", 30, "/users")],
+)
+async def test_login_refresh_and_sign_up_do_not_start_afresh_at_a_window_boundary(
+    anon: httpx.AsyncClient, people: People, clock: Clock, policy: str, quota_now: int, path: str
+) -> None:
+    owner = await people.make()
+    body = {
+        "login": {"email": owner.email, "password": PASSWORD},
+        "refresh": {"refreshToken": "not-a-real-token"},
+        "sign-up": {
+            "email": "new@example.com",
+            "password": "short",
+            "profile": {"firstName": "New", "lastName": "Person"},
+        },
+    }[policy]
+
+    async def attempt() -> httpx.Response:
+        return await anon.post(path, json=body, headers=from_address(STRANGER_ADDRESS))
+
+    clock.now = BOUNDARY - 1
+    assert 429 not in [(await attempt()).status_code for _ in range(quota_now)]
+    clock.now = BOUNDARY + 1
+    refused = await attempt()
+    assert_rate_limited(refused, policy)
+    # Retry-After is right: then one attempt is admitted, and only one.
+    clock.now += int(refused.headers["retry-after"])
+    assert (await attempt()).status_code != 429
+    assert_rate_limited(await attempt(), policy)
 
 
 async def test_forwarded_for_is_ignored_from_an_untrusted_peer(

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator, MutableMapping
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 import orjson
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
@@ -139,29 +145,64 @@ def record_refusal(error: AppError) -> None:
 MAX_KEPT_REQUEST_SERIES = 1024
 
 
+# Where worker processes write their numbers for one scrape to read them all. prometheus_client
+# reads it when first imported, so it must be in the environment before a worker starts.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_multiprocess_dir(workers: int) -> Path | None:
+    """Sets up `PROMETHEUS_MULTIPROC_DIR` for a server about to start its workers.
+
+    An operator's directory is emptied (files left by an earlier run would be counted again).
+    Without one, several workers get a fresh private directory, removed when this process
+    exits, and returned; one worker needs none.
+    """
+    chosen = os.environ.get(MULTIPROCESS_DIR)
+    if chosen:
+        for leftover in Path(chosen).glob("*.db"):
+            leftover.unlink(missing_ok=True)
+        return None
+    if workers == 1:
+        return None
+    private = Path(tempfile.mkdtemp(prefix="pressroom-metrics-"))
+    atexit.register(shutil.rmtree, private, ignore_errors=True)
+    os.environ[MULTIPROCESS_DIR] = str(private)
+    return private
+
+
 class Metrics:
-    """One registry per app, so tests and several apps in a process never collide."""
+    """One registry per app, so tests and several apps in a process never collide.
+
+    Under `pressroom serve --workers N` (or with `PROMETHEUS_MULTIPROC_DIR` set) every worker
+    writes its numbers to files in that directory, and `registry`, which /metrics renders,
+    reads all of them: whichever worker answers a scrape reports the whole server.
+    """
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+        own = CollectorRegistry()
+        self.directory = os.environ.get(MULTIPROCESS_DIR) or None
+        self.registry = own
+        if self.directory is not None:
+            self.registry = CollectorRegistry()
+            self.registry.register(_EveryWorker(self.directory))
         self.requests = Counter(
             "pressroom_http_requests",
             "HTTP requests by route template, method and status",
             ["method", "route", "status"],
-            registry=self.registry,
+            registry=own,
         )
         self.latency = Histogram(
             "pressroom_http_request_duration_seconds",
             "HTTP request latency by route template and method",
             ["method", "route"],
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=self.registry,
+            registry=own,
         )
         self.events = Counter(
             "pressroom_events",
             "Business and security events (sign_up, login, login_failed, post_published, ...)",
             ["event"],
-            registry=self.registry,
+            registry=own,
         )
 
         # Label look-ups take a lock and build a key each time; a request's pair is kept.
@@ -184,22 +225,106 @@ class Metrics:
         series[1].observe(seconds)
 
     def watch_pool(self, engine: AsyncEngine) -> None:
-        """Database pool gauges, read from the pool at each scrape."""
-        self.registry.register(_PoolCollector(engine))
+        """Database pool gauges: read from the pool at each scrape in a single process; with
+        several workers, each worker's pool written as it changes and summed over the workers
+        still running."""
+        pool = engine.sync_engine.pool
+        if not isinstance(pool, QueuePool):
+            return
+        if self.directory is None:
+            self.registry.register(_PoolCollector(pool))
+        else:
+            _PoolGauges(pool).watch()
+
+
+_POOL_GAUGES = (
+    ("size", "Connections the pool keeps open"),
+    ("checked_out", "Connections in use by requests"),
+    ("checked_in", "Idle connections in the pool"),
+    ("overflow", "Connections opened beyond the pool size"),
+)
+
+
+def _pool_figures(pool: QueuePool, returning: int = 0) -> tuple[int, ...]:
+    """The figures of `_POOL_GAUGES`, with `returning` connections counted as given back."""
+    return (
+        pool.size(),
+        pool.checkedout() - returning,
+        pool.checkedin() + returning,
+        max(0, pool.overflow()),
+    )
 
 
 class _PoolCollector(Collector):
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, pool: QueuePool) -> None:
+        self.pool = pool
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        pool = self.engine.sync_engine.pool
-        if not isinstance(pool, QueuePool):
-            return
-        for name, documentation, value in (
-            ("size", "Connections the pool keeps open", pool.size()),
-            ("checked_out", "Connections in use by requests", pool.checkedout()),
-            ("checked_in", "Idle connections in the pool", pool.checkedin()),
-            ("overflow", "Connections opened beyond the pool size", max(0, pool.overflow())),
+        for (name, documentation), value in zip(
+            _POOL_GAUGES, _pool_figures(self.pool), strict=True
         ):
             yield GaugeMetricFamily(f"pressroom_db_pool_{name}", documentation, value=value)
+
+
+class _PoolGauges:
+    """One worker's pool in multiprocess gauges: `livesum` adds up the workers still running.
+
+    The gauges (and so this process's file) appear at the first connection: `serve` builds an
+    app in its own process only to check the settings, and that pool, never used, must not
+    count while the server runs.
+    """
+
+    def __init__(self, pool: QueuePool) -> None:
+        self.pool = pool
+        self.gauges: list[Gauge] = []
+        self.published: list[int | None] = [None] * len(_POOL_GAUGES)
+
+    def watch(self) -> None:
+        for name in ("connect", "checkout", "close"):
+            event.listen(self.pool, name, lambda *_: self.publish())
+        # A checkin is announced before the connection is back in the pool.
+        event.listen(self.pool, "checkin", lambda *_: self.publish(returning=1))
+
+    def publish(self, returning: int = 0) -> None:
+        if not self.gauges:
+            self.gauges = [
+                Gauge(f"pressroom_db_pool_{name}", doc, multiprocess_mode="livesum", registry=None)
+                for name, doc in _POOL_GAUGES
+            ]
+        # Two events a request: only what changed is written (each write takes a lock).
+        for index, value in enumerate(_pool_figures(self.pool, returning)):
+            if self.published[index] != value:
+                self.gauges[index].set(value)
+                self.published[index] = value
+
+
+class _EveryWorker(Collector):
+    """Every worker's numbers from the multiprocess directory.
+
+    A worker that has exited (stopped, crashed, replaced) is marked dead first, so its live
+    gauges (pool connections it no longer holds) stop counting; its counters keep counting,
+    as the requests it served did happen.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.files: Collector = multiprocess.MultiProcessCollector(  # type: ignore[no-untyped-call]
+            None, path=directory
+        )
+
+    def collect(self) -> Iterator[Metric]:
+        for path in Path(self.directory).glob("gauge_live*_*.db"):
+            pid = int(path.stem.rsplit("_", 1)[1])
+            if not _running(pid):
+                multiprocess.mark_process_dead(pid, self.directory)  # type: ignore[no-untyped-call]
+        yield from self.files.collect()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
