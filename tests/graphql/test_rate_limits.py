@@ -90,9 +90,11 @@ async def test_expensive_queries_spend_the_allowance_by_their_cost(
     body = assert_refusal(reply, 429, "RATE_LIMITED")
     assert body["data"] is None
     assert 1 <= int(reply.headers["retry-after"]) <= 60
-    assert '"graphql-cost";r=0;' in reply.headers["ratelimit"]
-    # The allowance is spent for cheap queries too, until the window ends.
-    assert_refusal(await anon.post(GRAPHQL_URL, json={"query": CHEAP}), 429, "RATE_LIMITED")
+    # What is left (3,000 - 5 x 501 = 495) is less than the query costs; a refusal spends nothing.
+    assert '"graphql-cost";r=495;' in reply.headers["ratelimit"]
+    # A cheap query still fits in what is left; another expensive one does not.
+    assert "errors" not in (await anon.post(GRAPHQL_URL, json={"query": CHEAP})).json()
+    assert_refusal(await anon.post(GRAPHQL_URL, json={"query": EXPENSIVE}), 429, "RATE_LIMITED")
     # REST counts requests, not nodes: it still answers.
     assert (await anon.get("/posts")).status_code == 200
 
@@ -105,6 +107,6 @@ async def test_a_signed_in_user_has_an_allowance_of_their_own(
     assert "errors" not in (await author.post(GRAPHQL_URL, json={"query": EXPENSIVE})).json()
     reply = await author.post(GRAPHQL_URL, json={"query": EXPENSIVE})
     assert_refusal(reply, 429, "RATE_LIMITED")
-    assert '"graphql-cost-user";r=0;' in reply.headers["ratelimit"]
+    assert '"graphql-cost-user";r=499;' in reply.headers["ratelimit"]  # 1,000 - 501
     # The same address, another user: their own allowance (the address's is not spent yet).
     assert "errors" not in (await stranger.post(GRAPHQL_URL, json={"query": EXPENSIVE})).json()

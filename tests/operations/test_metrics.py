@@ -112,9 +112,16 @@ def scrapes(server: Server, metric: str, **labels: str) -> list[float]:
     return [sample(httpx.get(f"{server.url}/metrics").text, metric, **labels) for _ in range(6)]
 
 
-def tags_counted(server: Server) -> list[float]:
+def tags_counted(server: Server, made: int) -> list[float]:
+    """Six scrapes of the GET /tags counter, once a scrape has seen all `made` requests: a
+    worker counts a request after its reply has gone, so the last few may land just after the
+    client has its answers."""
     labels = {"method": "GET", "route": TAGS_ROUTE, "status": "200"}
-    return scrapes(server, "pressroom_http_requests_total", **labels)
+    deadline = time.monotonic() + 10
+    metric = "pressroom_http_requests_total"
+    while sample(httpx.get(f"{server.url}/metrics").text, metric, **labels) < made:
+        assert time.monotonic() < deadline, "a scrape never counted every request"
+    return scrapes(server, metric, **labels)
 
 
 def pool_of_three(tmp_path: Path) -> dict[str, str]:
@@ -128,7 +135,7 @@ def test_with_two_workers_every_scrape_counts_every_workers_requests(tmp_path: P
     with running_server(tmp_path, workers=2, **pool_of_three(tmp_path)) as server:
         directory = workers_directory(server)
         made = spread_requests(server, directory)
-        assert tags_counted(server) == [made] * 6
+        assert tags_counted(server, made) == [made] * 6
         # Pool gauges add up the workers' pools: twice one worker's.
         assert scrapes(server, "pressroom_db_pool_size") == [2 * 3] * 6
     # The private directory goes with the server.
@@ -143,7 +150,7 @@ def test_a_worker_that_died_keeps_its_requests_but_not_its_pool(tmp_path: Path) 
         os.kill(victim, signal.SIGKILL)
         # The server replaces the worker; the replacement has not touched the database yet.
         started_workers(server, 3)
-        assert tags_counted(server) == [made] * 6
+        assert tags_counted(server, made) == [made] * 6
         # The killed worker's three connections are gone with it: only the survivor's count.
         assert scrapes(server, "pressroom_db_pool_size") == [3] * 6
 
@@ -160,7 +167,7 @@ def test_a_metrics_directory_the_operator_chose_is_emptied_at_start(
     # The same directory again: the last run's requests are not counted a second time.
     with running_server(tmp_path, workers=workers, **settings) as server:
         made = spread_requests(server, directory, workers)
-        assert tags_counted(server) == [made] * 6
+        assert tags_counted(server, made) == [made] * 6
         # Only the workers' pools count, not the one serve builds to check the settings.
         assert scrapes(server, "pressroom_db_pool_size") == [workers * 3] * 6
     assert directory.exists()
