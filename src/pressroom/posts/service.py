@@ -19,7 +19,7 @@ from pressroom.kit.errors import Forbidden, NotFound, Unprocessable, ValidationF
 from pressroom.kit.observability import Metrics
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.sorting import parse_sort
-from pressroom.posts.models import PostFilter, PostRecord
+from pressroom.posts.models import CounterRepair, PostFilter, PostRecord
 from pressroom.posts.repository import PostConditions, PostRepository
 from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
 from pressroom.posts.sorting import DEFAULT_DRAFT_SORT, DEFAULT_PUBLISHED_SORT, PostSortKey
@@ -53,6 +53,12 @@ class PostService:
     def __init__(self, db: Database, metrics: Metrics) -> None:
         self.db = db
         self.metrics = metrics
+
+    async def repair_counters(self) -> list[CounterRepair]:
+        """The kept counters set from the rows they count (an operator's command: no actor);
+        the ones that were off. `postCount` and other totals are counted live: nothing to keep."""
+        async with self.db.write() as conn:
+            return await PostRepository(conn).repair_published_total()
 
     async def list_posts(
         self,
