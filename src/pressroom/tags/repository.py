@@ -16,7 +16,7 @@ from pressroom.db.tables import post_tags, posts, tags, users
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.pagination import PageRequest
 from pressroom.kit.sorting import SortField
-from pressroom.tags.models import TagRecord, TagRef
+from pressroom.tags.models import TagReader, TagRecord, TagRef
 from pressroom.tags.sorting import TagSortKey
 
 # GraphQL tag lists run A to Z; their cursors name this key.
@@ -38,6 +38,33 @@ _TAG_SOURCE = tags.outerjoin(_published_counts, _published_counts.c.tag_id == ta
 _TAG_QUERY = select(
     tags.c.id, tags.c.name, tags.c.slug, _post_count.label("post_count")
 ).select_from(_TAG_SOURCE)
+
+
+def _carried_by(shown: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Tags carried by a post of a live author that satisfies `shown`."""
+    return tags.c.id.in_(
+        select(post_tags.c.tag_id)
+        .select_from(
+            post_tags.join(posts, posts.c.id == post_tags.c.post_id).join(
+                users, users.c.id == posts.c.user_id
+            )
+        )
+        .where(users.c.deleted_at.is_(None), shown)
+    )
+
+
+# Tag lists hold the tags of the published list, for everyone: a list that answered the same to
+# all can be cached, and every tag in it has `postCount` > 0. Counted in the page's statement,
+# so the total and the counts come from one snapshot.
+_LISTED = _carried_by(posts.c.published.is_(True))
+
+
+def _known_to(reader: TagReader | None) -> list[ColumnElement[bool]]:
+    if reader is None or reader.sees_all_drafts:
+        return []
+    if reader.user_id is None:
+        return [_LISTED]
+    return [_carried_by(or_(posts.c.published.is_(True), posts.c.user_id == reader.user_id))]
 
 
 # Built once and run on the driver (every post list and post runs it); the ids expand to one
@@ -66,7 +93,7 @@ class TagRepository:
             self.conn,
             _TAG_QUERY,
             source=tags,
-            where=[],
+            where=[_LISTED],
             order_by=[*order_by, tags.c.id.asc()],
             page=page,
         )
@@ -78,7 +105,7 @@ class TagRepository:
             self.conn,
             _TAG_QUERY,
             source=tags,
-            where=[],
+            where=[_LISTED],
             key=func.lower(tags.c.name),
             tie=tags.c.id,
             request=request,
@@ -98,12 +125,16 @@ class TagRepository:
         )
         return {row.id: int(row.post_count) for row in rows}
 
-    async def by_slug(self, slug: str) -> TagRecord | None:
-        row = (await self.conn.execute(_TAG_QUERY.where(tags.c.slug == slug))).first()
+    async def by_slug(self, slug: str, reader: TagReader | None = None) -> TagRecord | None:
+        """The tag, if `reader` knows it (None: an operator or moderator's own look-up)."""
+        statement = _TAG_QUERY.where(tags.c.slug == slug, *_known_to(reader))
+        row = (await self.conn.execute(statement)).first()
         return _record(row._mapping) if row else None
 
-    async def id_for_slug(self, slug: str) -> int | None:
-        return await self.conn.scalar(select(tags.c.id).where(tags.c.slug == slug))
+    async def id_for_slug(self, slug: str, reader: TagReader | None = None) -> int | None:
+        return await self.conn.scalar(
+            select(tags.c.id).where(tags.c.slug == slug, *_known_to(reader))
+        )
 
     async def ensure(self, names_and_slugs: Sequence[tuple[str, str]]) -> list[TagRef]:
         """The tags with these names, creating the missing ones; safe against concurrent writers."""
