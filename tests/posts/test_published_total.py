@@ -76,7 +76,8 @@ async def test_a_page_past_the_end_still_tells_the_total(
     assert reply.json()["pagination"]["totalPages"] == 2
 
 
-_SLOTS_OFF = text(
+# The slots whose kept count differs from the rows they count.
+SLOTS_OFF = text(
     "SELECT slot, posts FROM published_post_total WHERE posts <> ("
     " SELECT count(*) FROM posts JOIN users ON users.id = posts.user_id"
     " WHERE posts.published = :yes AND users.deleted_at IS NULL"
@@ -105,5 +106,5 @@ async def test_hand_written_sql_keeps_every_slot_true(
             text("DELETE FROM users WHERE id IN (:a, :b)"), {"a": live.id, "b": soft_deleted.id}
         )
     async with services.db.read() as conn:
-        assert (await conn.execute(_SLOTS_OFF, {"yes": True})).all() == []
+        assert (await conn.execute(SLOTS_OFF, {"yes": True})).all() == []
     assert await _totals(services, anon) == (3, 3)

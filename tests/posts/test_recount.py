@@ -18,13 +18,7 @@ from pressroom.services import Services
 from tests.conftest import Person
 from tests.operations.processes import PRESSROOM, server_env
 from tests.posts.factories import create_post
-
-SLOTS_OFF = text(
-    "SELECT slot, posts FROM published_post_total WHERE posts <> ("
-    " SELECT count(*) FROM posts JOIN users ON users.id = posts.user_id"
-    " WHERE posts.published = :yes AND users.deleted_at IS NULL"
-    " AND posts.id % 16 = published_post_total.slot)"
-)
+from tests.posts.test_published_total import SLOTS_OFF
 
 
 async def listed_total(anon: httpx.AsyncClient) -> int:
