@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import asyncpg
+import httpx
 import pytest
 
 from pressroom.services import Services
@@ -173,10 +174,12 @@ async def test_a_post_change_racing_its_authors_deletion_or_restoration_keeps_th
 
     kept, real = await kept_and_real(watcher)
     assert kept == real, (post_change, author_change, post_first, waited)
+    # Every one of these changes depends on the author's row, so whichever comes second waits.
+    assert waited
 
 
 async def test_the_reported_race_unpublish_then_delete_the_author(
-    connections: tuple[asyncpg.Connection, ...], people: People
+    connections: tuple[asyncpg.Connection, ...], people: People, anon: httpx.AsyncClient
 ) -> None:
     """Issue 10's reproduction as written: the author's deletion waits for the unpublishing
     transaction and then must not subtract the post a second time."""
@@ -193,3 +196,5 @@ async def test_the_reported_race_unpublish_then_delete_the_author(
     # The author had 4 published posts (3 and the one unpublished): 4 leave the list, not 5.
     assert real == before - 4
     assert kept == real
+    listed = await anon.get("/posts", params={"limit": 100})
+    assert listed.json()["pagination"]["total"] == len(listed.json()["data"]) == real
