@@ -141,6 +141,28 @@ def seed_demo(
 
 
 @app.command()
+def recount() -> None:
+    """Set every kept counter (the published list's total) from the rows; report what changed."""
+    from pressroom.posts.models import CounterRepair
+    from pressroom.services import Services
+
+    async def run() -> list[CounterRepair]:
+        services = Services.build(load_settings())
+        try:
+            return await services.posts.repair_counters()
+        finally:
+            await services.close()
+
+    repairs = asyncio.run(run())
+    for repair in repairs:
+        log.info(
+            "counter_repaired", counter=repair.counter, before=repair.before, after=repair.after
+        )
+    if not repairs:
+        log.info("counters_checked", result="nothing to repair")
+
+
+@app.command()
 def openapi() -> None:
     """Print the OpenAPI document."""
     from pressroom.app import create_app

@@ -74,3 +74,37 @@ async def test_a_page_past_the_end_still_tells_the_total(
     assert reply.json()["data"] == []
     assert reply.json()["pagination"]["total"] == 3
     assert reply.json()["pagination"]["totalPages"] == 2
+
+
+# The slots whose kept count differs from the rows they count.
+SLOTS_OFF = text(
+    "SELECT slot, posts FROM published_post_total WHERE posts <> ("
+    " SELECT count(*) FROM posts JOIN users ON users.id = posts.user_id"
+    " WHERE posts.published = :yes AND users.deleted_at IS NULL"
+    " AND posts.id % 16 = published_post_total.slot)"
+)
+
+
+async def test_hand_written_sql_keeps_every_slot_true(
+    services: Services, anon: httpx.AsyncClient, people: People
+) -> None:
+    """What no endpoint does but an operator's SQL may: a post's id changed, a soft-deleted and
+    a live author removed for good (their posts go with them by cascade)."""
+    live, soft_deleted, staying = [await people.make() for _ in range(3)]
+    for person in (live, soft_deleted, staying):
+        for number in range(3):
+            await _create(person, f"post {number}", published=True)
+    async with services.db.write() as conn:
+        await conn.execute(
+            text("UPDATE users SET deleted_at = updated_at WHERE id = :id"),
+            {"id": soft_deleted.id},
+        )
+        await conn.execute(
+            text("UPDATE posts SET id = id + 1000 WHERE user_id = :id"), {"id": staying.id}
+        )
+        await conn.execute(
+            text("DELETE FROM users WHERE id IN (:a, :b)"), {"a": live.id, "b": soft_deleted.id}
+        )
+    async with services.db.read() as conn:
+        assert (await conn.execute(SLOTS_OFF, {"yes": True})).all() == []
+    assert await _totals(services, anon) == (3, 3)

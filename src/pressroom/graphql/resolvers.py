@@ -171,7 +171,7 @@ class Query:
 
         return await answer(load(), info.context.response)
 
-    @described("All tags, A to Z")
+    @described("The tags of published posts (by live authors), A to Z")
     async def tags(
         self, info: Info, first: int | None = 100, after: str | None = None
     ) -> Connection[Tag]:

@@ -32,3 +32,12 @@ class PostFilter:
     tag_slug: str | None = None
     author_id: int | None = None
     search: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CounterRepair:
+    """One kept counter set from the rows it counts: its value before and after."""
+
+    counter: str
+    before: int
+    after: int

@@ -18,6 +18,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,7 +36,7 @@ from pressroom.db.tables import post_tags, posts, profiles, published_post_total
 from pressroom.kit.cursors import Position, Slice, SliceRequest
 from pressroom.kit.pagination import PageRequest
 from pressroom.kit.sorting import SortField
-from pressroom.posts.models import PostRecord
+from pressroom.posts.models import CounterRepair, PostRecord
 from pressroom.posts.sorting import PostSortKey
 from pressroom.tags.models import TagRef
 from pressroom.tags.repository import TagRepository
@@ -64,6 +65,14 @@ _PUBLISHED_TOTAL = select(
     cast(func.coalesce(func.sum(published_post_total.c.posts), literal_column("0")), BigInteger)
 )
 _COUNT_SOURCE = posts.join(users, (users.c.id == posts.c.user_id) & users.c.deleted_at.is_(None))
+# What the kept slots should hold: the published list's posts, by slot (migration 0004).
+_slot = (posts.c.id % 16).label("slot")
+_PUBLISHED_BY_SLOT = (
+    select(_slot, func.count().label("posts"))
+    .select_from(_COUNT_SOURCE)
+    .where(posts.c.published.is_(True))
+    .group_by(_slot)
+)
 _ONE_POST = DirectQuery(
     select(*_POST_COLUMNS).select_from(_POST_SOURCE).where(posts.c.id == bindparam("post_id"))
 )
@@ -233,6 +242,32 @@ class PostRepository:
     async def delete(self, post_id: int) -> None:
         await self.conn.execute(delete(post_tags).where(post_tags.c.post_id == post_id))
         await self.conn.execute(delete(posts).where(posts.c.id == post_id))
+
+    async def repair_published_total(self) -> list[CounterRepair]:
+        """Sets each slot of the published list's total to a count of its posts; the slots that
+        were off, before and after. Writers wait meanwhile (on PostgreSQL, EXCLUSIVE on the slots
+        lets readers in but no trigger that changes a slot), so no change lands between the
+        count and the repair; on SQLite the write transaction already has the file."""
+        if self.conn.dialect.name == "postgresql":
+            await self.conn.execute(text("LOCK TABLE published_post_total IN EXCLUSIVE MODE"))
+        kept_rows = await self.conn.execute(select(*published_post_total.c))
+        kept: dict[int, int] = {int(slot): int(n) for slot, n in kept_rows}
+        real_rows = await self.conn.execute(_PUBLISHED_BY_SLOT)
+        real: dict[int, int] = {int(slot): int(n) for slot, n in real_rows}
+        repairs = []
+        for slot, before in sorted(kept.items()):
+            after = real.get(slot, 0)
+            if before != after:
+                await self.conn.execute(
+                    update(published_post_total)
+                    .where(published_post_total.c.slot == slot)
+                    .values(posts=after)
+                )
+                repairs.append(CounterRepair(f"published_post_total slot {slot}", before, after))
+        if repairs:
+            whole = CounterRepair("published_post_total", sum(kept.values()), sum(real.values()))
+            repairs.insert(0, whole)
+        return repairs
 
 
 def _page_statements(

@@ -20,11 +20,11 @@ from pressroom.kit.errors import Forbidden, NotFound, Unprocessable, ValidationF
 from pressroom.kit.observability import Metrics
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.sorting import parse_sort
-from pressroom.posts.models import PostFilter, PostRecord
+from pressroom.posts.models import CounterRepair, PostFilter, PostRecord
 from pressroom.posts.repository import PostConditions, PostRepository
 from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
 from pressroom.posts.sorting import DEFAULT_DRAFT_SORT, DEFAULT_PUBLISHED_SORT, PostSortKey
-from pressroom.tags.models import TagRef
+from pressroom.tags.models import TagReader, TagRef
 from pressroom.tags.repository import TagRepository
 from pressroom.tags.slugs import slugify
 
@@ -35,6 +35,11 @@ EMPTY_POST = "A post needs content before it can be published"
 def may_see_all_drafts(actor: Actor) -> bool:
     """Moderators and admins review drafts; they hold posts:delete."""
     return actor.can(Permission.POSTS_DELETE)
+
+
+def tag_reader(actor: Actor) -> TagReader:
+    """Tags are known through the posts one may see (`TagReader`)."""
+    return TagReader(actor.user_id, may_see_all_drafts(actor))
 
 
 def may_see(actor: Actor, post: PostRecord) -> bool:
@@ -54,6 +59,12 @@ class PostService:
     def __init__(self, db: Database, metrics: Metrics) -> None:
         self.db = db
         self.metrics = metrics
+
+    async def repair_counters(self) -> list[CounterRepair]:
+        """The kept counters set from the rows they count (an operator's command: no actor);
+        the ones that were off. `postCount` and other totals are counted live: nothing to keep."""
+        async with self.db.write() as conn:
+            return await PostRepository(conn).repair_published_total()
 
     async def list_posts(
         self,
@@ -121,7 +132,7 @@ class PostService:
         self, actor: Actor, slug: str, page: PageRequest, sort: str | None = None
     ) -> Page[PostRecord]:
         async with self.db.read() as conn:
-            if await TagRepository(conn).id_for_slug(slug) is None:
+            if await TagRepository(conn).id_for_slug(slug, tag_reader(actor)) is None:
                 raise NotFound("Tag not found")
         return await self.list_posts(actor, page, PostFilter(tag_slug=slug), sort)
 

@@ -40,8 +40,8 @@ async def list_tags(
 
 
 @router.get("/{slug}", response_model=TagOut, responses=errors(401, 404))
-async def get_tag(slug: Slug, _actor: ActorDep, services: ServicesDep) -> Response:
-    return JsonResponse(tag_json(await services.tags.get(slug)))
+async def get_tag(slug: Slug, actor: ActorDep, services: ServicesDep) -> Response:
+    return JsonResponse(tag_json(await services.tags.get(actor, slug)))
 
 
 @router.get(

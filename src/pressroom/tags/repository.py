@@ -16,28 +16,55 @@ from pressroom.db.tables import post_tags, posts, tags, users
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.pagination import PageRequest
 from pressroom.kit.sorting import SortField
-from pressroom.tags.models import TagRecord, TagRef
+from pressroom.tags.models import TagReader, TagRecord, TagRef
 from pressroom.tags.sorting import TagSortKey
 
 # GraphQL tag lists run A to Z; their cursors name this key.
 TAG_SLICE_KEY = "name"
+_POSTS_WITH_AUTHORS = post_tags.join(posts, posts.c.id == post_tags.c.post_id).join(
+    users, users.c.id == posts.c.user_id
+)
 # Published posts of live authors, per tag: what `postCount` counts.
-_published_counts = (
+_counted = (
     select(post_tags.c.tag_id, func.count().label("post_count"))
-    .select_from(
-        post_tags.join(posts, posts.c.id == post_tags.c.post_id).join(
-            users, users.c.id == posts.c.user_id
-        )
-    )
+    .select_from(_POSTS_WITH_AUTHORS)
     .where(posts.c.published.is_(True), users.c.deleted_at.is_(None))
     .group_by(post_tags.c.tag_id)
-    .subquery("published_counts")
 )
+_published_counts = _counted.subquery("published_counts")
 _post_count = func.coalesce(_published_counts.c.post_count, 0)
 _TAG_SOURCE = tags.outerjoin(_published_counts, _published_counts.c.tag_id == tags.c.id)
 _TAG_QUERY = select(
     tags.c.id, tags.c.name, tags.c.slug, _post_count.label("post_count")
 ).select_from(_TAG_SOURCE)
+# Tag lists hold the tags of the published list (postCount > 0), the same for every caller, so
+# that a draft's tags stay unknown and the list can be cached. The counts are a CTE that the page
+# and its total share: PostgreSQL computes it once (a CTE named twice is materialized), where a
+# filter of its own would have joined every tagged post a second time.
+_listed_counts = _counted.cte("listed_counts")
+_LIST_SOURCE = tags.join(_listed_counts, _listed_counts.c.tag_id == tags.c.id)
+_LIST_QUERY = select(tags.c.id, tags.c.name, tags.c.slug, _listed_counts.c.post_count).select_from(
+    _LIST_SOURCE
+)
+
+
+def _carried(shown: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The tag is carried by a post of a live author that satisfies `shown`."""
+    return (
+        select(post_tags.c.post_id)
+        .select_from(_POSTS_WITH_AUTHORS)
+        .where(post_tags.c.tag_id == tags.c.id, users.c.deleted_at.is_(None), shown)
+        .exists()
+    )
+
+
+def _known_to(reader: TagReader | None) -> list[ColumnElement[bool]]:
+    """What limits one tag's look-up to `reader` (TagReader says why)."""
+    if reader is None or reader.sees_all_drafts:
+        return []
+    if reader.user_id is None:
+        return [_carried(posts.c.published.is_(True))]
+    return [_carried(or_(posts.c.published.is_(True), posts.c.user_id == reader.user_id))]
 
 
 # Built once and run on the driver (every post list and post runs it); the ids expand to one
@@ -64,8 +91,8 @@ class TagRepository:
         order_by = [_sort_column(field) for field in sort]
         rows, total = await fetch_page(
             self.conn,
-            _TAG_QUERY,
-            source=tags,
+            _LIST_QUERY,
+            source=_LIST_SOURCE,
             where=[],
             order_by=[*order_by, tags.c.id.asc()],
             page=page,
@@ -76,8 +103,8 @@ class TagRepository:
         """Tags by name (A to Z), by keyset on (lower(name), id)."""
         found = await fetch_slice(
             self.conn,
-            _TAG_QUERY,
-            source=tags,
+            _LIST_QUERY,
+            source=_LIST_SOURCE,
             where=[],
             key=func.lower(tags.c.name),
             tie=tags.c.id,
@@ -98,12 +125,16 @@ class TagRepository:
         )
         return {row.id: int(row.post_count) for row in rows}
 
-    async def by_slug(self, slug: str) -> TagRecord | None:
-        row = (await self.conn.execute(_TAG_QUERY.where(tags.c.slug == slug))).first()
+    async def by_slug(self, slug: str, reader: TagReader | None = None) -> TagRecord | None:
+        """The tag, if `reader` knows it (None: an operator or moderator's own look-up)."""
+        statement = _TAG_QUERY.where(tags.c.slug == slug, *_known_to(reader))
+        row = (await self.conn.execute(statement)).first()
         return _record(row._mapping) if row else None
 
-    async def id_for_slug(self, slug: str) -> int | None:
-        return await self.conn.scalar(select(tags.c.id).where(tags.c.slug == slug))
+    async def id_for_slug(self, slug: str, reader: TagReader | None = None) -> int | None:
+        return await self.conn.scalar(
+            select(tags.c.id).where(tags.c.slug == slug, *_known_to(reader))
+        )
 
     async def ensure(self, names_and_slugs: Sequence[tuple[str, str]]) -> list[TagRef]:
         """The tags with these names, creating the missing ones; safe against concurrent writers."""
@@ -184,5 +215,5 @@ def _sort_column(field: SortField[TagSortKey]) -> ColumnElement[Any]:
         case TagSortKey.NAME:
             column: ColumnElement[Any] = func.lower(tags.c.name)
         case TagSortKey.POST_COUNT:
-            column = _post_count
+            column = _listed_counts.c.post_count
     return column.desc() if field.descending else column.asc()

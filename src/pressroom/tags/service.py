@@ -11,6 +11,7 @@ from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Conflict, NotFound
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.sorting import parse_sort
+from pressroom.posts.service import tag_reader
 from pressroom.tags.models import TagRecord
 from pressroom.tags.repository import TagRepository
 from pressroom.tags.schemas import UpdateTagRequest
@@ -37,9 +38,9 @@ class TagService:
         async with self.db.read() as conn:
             return await TagRepository(conn).post_counts(tag_ids)
 
-    async def get(self, slug: str) -> TagRecord:
+    async def get(self, actor: Actor, slug: str) -> TagRecord:
         async with self.db.read() as conn:
-            tag = await TagRepository(conn).by_slug(slug)
+            tag = await TagRepository(conn).by_slug(slug, tag_reader(actor))
         if tag is None:
             raise NotFound(TAG_NOT_FOUND)
         return tag

@@ -17,7 +17,7 @@ the index leaves them out, so they never collide.
 Downgrade changes nothing: the original spellings are not kept (the addresses still work).
 
 Revision ID: 0006
-Revises: 0004 (the lead re-chains it after 0005)
+Revises: 0005
 Create Date: 2026-12-04
 """
 
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
