@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import signal
 import sys
@@ -64,7 +63,7 @@ def options(
     console.configure(json_requested=json_output, debug=debug)
     if not console.json:
         # Sentences on a terminal, not the libraries' JSON progress lines (alembic's, ...).
-        logging.getLogger().setLevel(logging.WARNING)
+        configure_logging("WARNING")
 
 
 def load_settings() -> Settings:
