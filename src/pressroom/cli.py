@@ -124,11 +124,12 @@ def serve(
     from pressroom.app import ConfigurationError, create_app
 
     settings = load_settings()
-    ready_database(settings, migrate_embedded=True)
     try:
         create_app(settings)  # fail here, in the parent, with a readable reason
     except ConfigurationError as error:
         console.fail("startup_refused", str(error), SETTING_MISTAKE_EXIT)
+    # After the production checks: a refused configuration must not have migrated anything.
+    ready_database(settings, migrate_embedded=True)
     _exit_cleanly_after_graceful_shutdown()
     uvicorn.run(
         "pressroom.app:create_app",
