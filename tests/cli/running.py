@@ -11,6 +11,7 @@ import os
 import pty
 import select
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -68,6 +69,17 @@ class Terminal:
 
     def type(self, keys: str) -> None:
         os.write(self.fd, keys.encode())
+
+    def type_secret(self, keys: str) -> None:
+        """Type at a hidden prompt once it hides: getpass turns echo off with TCSAFLUSH, which
+        throws away whatever was typed before, so typing on seeing the prompt can be lost."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        # On Linux the master end reports the terminal's settings, the command's side included.
+        while termios.tcgetattr(self.fd)[3] & termios.ECHO:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"echo never went off; the terminal shows:\n{self.output}")
+            time.sleep(0.05)
+        self.type(keys)
 
     def wait(self) -> int:
         """Read to the end; the exit code (negative for a signal, as subprocess reports it)."""

@@ -50,14 +50,14 @@ def test_users_create_asks_for_the_password_twice_without_echo(
         "users", "create", "--email", "ann@example.com", cwd=tmp_path, DATABASE_URL=sqlite_url
     )
     terminal.expect("Password:")
-    terminal.type(PASSWORD + "\n")
+    terminal.type_secret(PASSWORD + "\n")
     terminal.expect("Repeat for confirmation:")
-    terminal.type("Something-else-1\n")
+    terminal.type_secret("Something-else-1\n")
     terminal.expect("do not match")  # a mismatch asks again
     terminal.expect("Password:")
-    terminal.type(PASSWORD + "\n")
+    terminal.type_secret(PASSWORD + "\n")
     terminal.expect("Repeat for confirmation:")
-    terminal.type(PASSWORD + "\n")
+    terminal.type_secret(PASSWORD + "\n")
     # A sentence for the person at the terminal, not a JSON log line.
     terminal.expect("Created account")
     assert terminal.wait() == 0, terminal.output
