@@ -41,8 +41,10 @@ lock: $(UV)
 migrate: install
 	$(BIN)/pressroom migrate
 
+# exec: the server replaces the shell, so Ctrl-C and SIGTERM reach it directly and its clean
+# exit (0 after a graceful shutdown) is what make sees, not "Error 143".
 run: migrate
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/pressroom serve
+	HOST=$(HOST) PORT=$(PORT) exec $(BIN)/pressroom serve
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -66,8 +66,8 @@ async def _postgres_admin(sql: str) -> None:
 
 
 @contextmanager
-def throwaway_postgres_database(revision: str = "head") -> Iterator[str]:
-    """A fresh PostgreSQL database migrated to `revision`, dropped afterwards."""
+def throwaway_postgres_database(revision: str = "head", *, migrated: bool = True) -> Iterator[str]:
+    """A fresh PostgreSQL database migrated to `revision` (unless asked not to), dropped after."""
     name = f"pressroom_test_{uuid.uuid4().hex[:12]}"
     try:
         asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
@@ -76,7 +76,8 @@ def throwaway_postgres_database(revision: str = "head") -> Iterator[str]:
     base = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0]
     url = f"{base}/{name}"
     try:
-        migrate(url, revision)
+        if migrated:
+            migrate(url, revision)
         yield url
     finally:
         asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

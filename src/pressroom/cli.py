@@ -1,7 +1,8 @@
-"""`pressroom`: serve · migrate · users create · seed-demo · openapi · graphql-schema.
+"""`pressroom`: serve · migrate · users create · seed-demo · recount · openapi · graphql-schema.
 
-Commands report as JSON log lines on stdout, like the server; only `openapi` and
-`graphql-schema` print a document.
+Commands speak through `console` (pressroom/console.py): sentences on a terminal, JSON lines
+with `--json` or when piped, errors on stderr. A new command is a function under
+`@app.command()`; one that uses the database starts with `ready_database(settings)`.
 """
 
 from __future__ import annotations
@@ -9,29 +10,106 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from typing import Annotated
+import signal
+import sys
+from types import FrameType
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 
+from pressroom import __version__
 from pressroom.auth.permissions import Role
 from pressroom.config import Settings
-from pressroom.kit.observability import configure_logging, get_logger
+from pressroom.console import SETTING_MISTAKE_EXIT, PressroomTyper, console
+from pressroom.db.migrate import SchemaState
+from pressroom.kit.observability import configure_logging
+from pressroom.startup_checks import check_database, check_redis, check_urls
 
-app = typer.Typer(help="Pressroom: users, sign-in, roles, posts and tags.", no_args_is_help=True)
-users_app = typer.Typer(help="Manage accounts from the server's own shell.", no_args_is_help=True)
+app = PressroomTyper(
+    help="Pressroom: users, sign-in, roles, posts and tags.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+users_app = PressroomTyper(
+    help="Manage accounts from the server's own shell.", no_args_is_help=True
+)
 app.add_typer(users_app, name="users")
-log = get_logger("pressroom.cli")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"pressroom {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def options(
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="JSON lines on stdout even on a terminal (always when piped)."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback behind a setting mistake.")
+    ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    console.configure(json_requested=json_output, debug=debug)
+    if not console.json:
+        # Sentences on a terminal, not the libraries' JSON progress lines (alembic's, ...).
+        configure_logging("WARNING")
 
 
 def load_settings() -> Settings:
-    """The settings from the environment, or exit 2 with a log line naming what is wrong."""
+    """The settings from the environment, their URLs parsed; or exit 2 naming what is wrong."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
-        problems = [f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()]
-        log.error("configuration_invalid", problems=problems)
-        raise typer.Exit(2) from None
+        problems = [
+            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
+        ]
+        console.fail("configuration_invalid", "; ".join(problems), SETTING_MISTAKE_EXIT)
+    check_urls(settings)
+    return settings
+
+
+def ready_database(
+    settings: Settings, *, redis: bool = True, migrate_embedded: bool = False
+) -> SchemaState:
+    """Exit 2 with one line unless the database (and Redis, when set and `redis`) answers and
+    the schema is the one this release expects. `migrate_embedded` migrates a SQLite database
+    that is behind instead: the embedded default sets itself up, like `make run`; a shared
+    PostgreSQL database is migrated once, on purpose, before instances start."""
+    state = asyncio.run(check_database(settings))
+    if redis and settings.redis_url is not None:
+        asyncio.run(check_redis(settings))
+    if state.is_current:
+        return state
+    if not (migrate_embedded and state.is_known and _is_sqlite(settings)):
+        _refuse_schema(state)
+    return _migrate(settings, state)
+
+
+def _is_sqlite(settings: Settings) -> bool:
+    return make_url(settings.database_url).get_backend_name() == "sqlite"
+
+
+def _refuse_schema(state: SchemaState) -> NoReturn:
+    action = "run `pressroom migrate`" if state.is_known else "run the release that migrated it"
+    console.fail(
+        "schema_not_current",
+        f"{state.describe()}: {action} first",
+        SETTING_MISTAKE_EXIT,
+        current=state.current,
+        expected=state.expected,
+    )
 
 
 @app.command()
@@ -40,23 +118,28 @@ def serve(
     port: Annotated[int | None, typer.Option(help="default: $PORT or 8000")] = None,
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
 ) -> None:
-    """Serve the API (run `pressroom migrate` first)."""
+    """Serve the API (on SQLite it migrates first; on PostgreSQL run `pressroom migrate`)."""
     import uvicorn
 
     from pressroom.app import ConfigurationError, create_app
-    from pressroom.kit.observability import prepare_multiprocess_dir
+    from pressroom.kit.observability import get_logger, prepare_multiprocess_dir
 
     settings = load_settings()
     try:
         create_app(settings)  # fail here, in the parent, with a readable reason
     except ConfigurationError as error:
-        log.error("startup_refused", reason=str(error))
-        raise typer.Exit(2) from None
+        console.fail("startup_refused", str(error), SETTING_MISTAKE_EXIT)
+    # After the production checks: a refused configuration must not have migrated anything.
+    ready_database(settings, migrate_embedded=True)
+    _exit_cleanly_after_graceful_shutdown()
     # Each worker keeps its own metrics; this is where they meet, so any worker's /metrics
     # reports all of them.
     metrics_dir = prepare_multiprocess_dir(workers)
     if metrics_dir is not None:
-        log.info("metrics_shared_by_workers", directory=str(metrics_dir), workers=workers)
+        # A server log line (JSON, like the workers' own), not a console message.
+        get_logger("pressroom.cli").info(
+            "metrics_shared_by_workers", directory=str(metrics_dir), workers=workers
+        )
     uvicorn.run(
         "pressroom.app:create_app",
         factory=True,
@@ -73,20 +156,55 @@ def serve(
     )
 
 
+def _exit_cleanly_after_graceful_shutdown() -> None:
+    """uvicorn handles SIGTERM and SIGINT itself, then raises the signal again once it has shut
+    down; with these handlers in place that ends the process with 0, so `make run` and process
+    managers see a clean stop rather than "Error 143" or a KeyboardInterrupt."""
+
+    def ignore(_signum: int, _frame: FrameType | None) -> None:
+        return None
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, ignore)
+
+
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema to the latest revision."""
+    settings = load_settings()
+    state = asyncio.run(check_database(settings))
+    if not state.is_known:
+        _refuse_schema(state)
+    if state.is_current:
+        console.done(
+            "database_migrated",
+            f"The schema is already at revision {state.expected}; nothing to do.",
+            revision=state.expected,
+        )
+        return
+    _migrate(settings, state)
+
+
+def _migrate(settings: Settings, state: SchemaState) -> SchemaState:
     from pressroom.db.migrate import migrate as run_migrations
 
-    settings = load_settings()
     run_migrations(settings.database_url)
-    log.info("database_migrated")
+    console.done(
+        "database_migrated",
+        f"Migrated the schema from revision {state.current or '(none)'} to {state.expected}.",
+        previous=state.current,
+        revision=state.expected,
+    )
+    return SchemaState(current=state.expected, expected=state.expected)
 
 
 @users_app.command("create")
 def create_user(
     email: Annotated[str, typer.Option(help="the account's email")],
-    password: Annotated[str, typer.Option(help="checked against the password policy")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="checked against the password policy; asked for when omitted"),
+    ] = None,
     role: Annotated[Role, typer.Option(help="user, moderator or admin")] = Role.USER,
     first_name: Annotated[str | None, typer.Option(help="default: the role's name")] = None,
     last_name: Annotated[str, typer.Option()] = "User",
@@ -96,8 +214,13 @@ def create_user(
     from pressroom.services import Services
     from pressroom.users.schemas import CreateUserRequest
 
+    settings = load_settings()
+    ready_database(settings)
+    if password is None:
+        password = _ask_password()
+
     async def run() -> int:
-        services = Services.build(load_settings())
+        services = Services.build(settings)
         try:
             data = CreateUserRequest.model_validate(
                 {
@@ -118,12 +241,34 @@ def create_user(
     try:
         user_id = asyncio.run(run())
     except AppError as error:
-        log.error("user_not_created", reason=error.message, details=error.details)
-        raise typer.Exit(1) from None
-    except ValueError as error:
-        log.error("user_not_created", reason=str(error))
-        raise typer.Exit(1) from None
-    log.info("user_created", target_user_id=user_id, role=role.value)
+        reasons = [f"{field}: {'; '.join(msgs)}" for field, msgs in error.details.items()]
+        console.fail(
+            "user_not_created",
+            f"account not created: {error.message}"
+            + (f" ({', '.join(reasons)})" if reasons else ""),
+            details=error.details,
+        )
+    except ValidationError as error:
+        reasons = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+        console.fail("user_not_created", "account not created: " + "; ".join(reasons))
+    console.done(
+        "user_created",
+        f"Created account {user_id} ({email}) with role {role.value}.",
+        target_user_id=user_id,
+        role=role.value,
+    )
+
+
+def _ask_password() -> str:
+    # Asked, not typed on the command line, so it stays out of the shell history and `ps`.
+    if not sys.stdin.isatty():
+        console.fail(
+            "user_not_created",
+            "no --password given and no terminal to ask on; pass --password",
+            SETTING_MISTAKE_EXIT,
+        )
+    answer: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return answer
 
 
 @app.command("seed-demo")
@@ -131,13 +276,38 @@ def seed_demo(
     users: Annotated[int, typer.Option(min=1)] = 1000,
     posts: Annotated[int, typer.Option(min=0)] = 10_000,
     tags: Annotated[int, typer.Option(min=1)] = 50,
+    force: Annotated[
+        bool, typer.Option("--force", help="Add another batch when demo data is already there.")
+    ] = False,
 ) -> None:
-    """Fill the database with demo data (the data set the benchmarks use)."""
-    from pressroom.demo import seed
+    """Fill the database with demo data and print how to sign in (not in production)."""
+    from pressroom.demo import DEMO_PASSWORD, AlreadySeeded, seed
 
-    asyncio.run(seed(load_settings(), users=users, posts=posts, tags=tags))
-    # The demo accounts' password is pressroom.demo.DEMO_PASSWORD; no password goes in a log.
-    log.info("demo_seeded", users=users, posts=posts, tags=tags)
+    settings = load_settings()
+    if settings.is_production:
+        console.fail(
+            "seed_refused",
+            "seed-demo is refused in production mode (PRESSROOM_ENV=production): its accounts"
+            " share a published password",
+            SETTING_MISTAKE_EXIT,
+        )
+    ready_database(settings, redis=False)
+    try:
+        seeded = asyncio.run(seed(settings, users=users, posts=posts, tags=tags, force=force))
+    except AlreadySeeded as error:
+        console.fail("seed_refused", f"{error}; pass --force to add another batch")
+    # The password is printed for the person at the terminal, never written to a log line.
+    console.done(
+        "demo_seeded",
+        f"Seeded {seeded.users} users, {seeded.posts} posts and {seeded.tags} tags.\n"
+        f"Sign in as {seeded.first_email} … {seeded.last_email}"
+        f" with the password {DEMO_PASSWORD}",
+        users=seeded.users,
+        posts=seeded.posts,
+        tags=seeded.tags,
+        first_email=seeded.first_email,
+        last_email=seeded.last_email,
+    )
 
 
 @app.command()
@@ -146,8 +316,11 @@ def recount() -> None:
     from pressroom.posts.models import CounterRepair
     from pressroom.services import Services
 
+    settings = load_settings()
+    ready_database(settings, redis=False)
+
     async def run() -> list[CounterRepair]:
-        services = Services.build(load_settings())
+        services = Services.build(settings)
         try:
             return await services.posts.repair_counters()
         finally:
@@ -155,11 +328,19 @@ def recount() -> None:
 
     repairs = asyncio.run(run())
     for repair in repairs:
-        log.info(
-            "counter_repaired", counter=repair.counter, before=repair.before, after=repair.after
+        console.done(
+            "counter_repaired",
+            f"Repaired {repair.counter}: {repair.before} -> {repair.after}",
+            counter=repair.counter,
+            before=repair.before,
+            after=repair.after,
         )
     if not repairs:
-        log.info("counters_checked", result="nothing to repair")
+        console.done(
+            "counters_checked",
+            "Every counter is true: nothing to repair.",
+            result="nothing to repair",
+        )
 
 
 @app.command()

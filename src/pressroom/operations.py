@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from pressroom.auth.dependencies import ServicesDep
+from pressroom.db.migrate import schema_state
 from pressroom.kit.errors import ServiceUnavailable
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.shared_state import REDIS_FAILURES
@@ -21,20 +21,40 @@ async def healthz() -> Response:
 
 @router.get("/readyz")
 async def readyz(services: ServicesDep) -> Response:
-    """Ready when the database, and Redis when configured, answer."""
+    """Ready when the database answers with the schema this release expects, and Redis (when
+    configured) answers. A 503 says which check failed, in `details`."""
+    failed: dict[str, list[str]] = {}
+    checks: dict[str, str] = {}
+    schema: dict[str, str | None] = {}
     try:
         async with services.db.read() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception as error:
-        raise ServiceUnavailable("The database is unreachable") from error
-    checks = {"database": "ok"}
+            state = await schema_state(conn)
+    except Exception:  # whatever the driver raises, the answer is the same: not ready
+        failed["database"] = ["unreachable"]
+    else:
+        checks["database"] = "ok"
+        schema = {"current": state.current, "expected": state.expected}
+        if not state.is_current:
+            failed["schema"] = [state.describe() + "; run `pressroom migrate`"]
     if services.shared.uses_redis:
         try:
             await services.shared.ping()
-        except REDIS_FAILURES as error:
-            raise ServiceUnavailable("Redis is unreachable") from error
-        checks["redis"] = "ok"
-    return JsonResponse({"status": "ok", "checks": checks})
+        except REDIS_FAILURES:
+            failed["redis"] = ["unreachable"]
+        else:
+            checks["redis"] = "ok"
+    if failed:
+        raise ServiceUnavailable(
+            "Not ready: " + ", ".join(_NOT_READY[name] for name in failed), details=failed
+        )
+    return JsonResponse({"status": "ok", "checks": checks, "schema": schema})
+
+
+_NOT_READY = {
+    "database": "the database is unreachable",
+    "schema": "the database schema is not the one this release expects",
+    "redis": "Redis is unreachable",
+}
 
 
 @router.get(

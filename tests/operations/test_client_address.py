@@ -69,5 +69,5 @@ def test_serve_refuses_a_bad_trusted_proxies_entry_and_says_which(tmp_path: Path
         timeout=60,
     )
     assert result.returncode == 2
-    assert "TRUSTED_PROXIES" in result.stdout
-    assert "10.0.0.0/33" in result.stdout
+    assert "TRUSTED_PROXIES" in result.stderr
+    assert "10.0.0.0/33" in result.stderr

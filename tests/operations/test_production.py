@@ -51,7 +51,8 @@ def test_production_serve_refuses_to_start_and_says_why(
 ) -> None:
     result = serve_in_production(tmp_path, **settings)
     assert result.returncode != 0
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    # Piped, a refusal is one JSON line on stderr.
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
     refusals = [line for line in lines if line["event"] == "startup_refused"]
     assert len(refusals) == 1, result.stdout + result.stderr
     assert reason in refusals[0]["reason"]

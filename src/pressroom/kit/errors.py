@@ -95,8 +95,13 @@ class ServiceUnavailable(AppError):
     code = "SERVICE_UNAVAILABLE"
     default_message = "A dependency is unavailable; retry later"
 
-    def __init__(self, message: str | None = None, retry_after_seconds: int = 5) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str | None = None,
+        retry_after_seconds: int = 5,
+        details: FieldErrors | None = None,
+    ) -> None:
+        super().__init__(message, details)
         self.retry_after_seconds = retry_after_seconds
 
 
