@@ -5,27 +5,23 @@ cost. L shows what the answer itself costs: the anonymous post list (default ord
 published post, each in ONE statement (the tags as arrays from a lateral subselect, the list's
 total as a scalar subselect over the kept `published_post_total` slots, timestamps formatted by
 PostgreSQL), serialised by orjson on plain Starlette. It checks no token (the anonymous answer
-does not depend on one) and imports nothing from Pressroom. `make bench` and
-tests/benchmark/test_lean_reference.py check that its bodies equal Pressroom's byte for byte.
+does not depend on one) and imports nothing from Pressroom; its pool (no reset round trip on
+release) and page parameters are R's. `make bench` and tests/benchmark/test_lean_reference.py
+check that its bodies equal Pressroom's byte for byte.
 
 Run: DATABASE_URL=postgresql://... uvicorn bench.lean:app
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
 import orjson
+from bench.reference import _int_param, lifespan
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "10"))
 
 
 def _utc_text(column: str) -> str:
@@ -100,17 +96,6 @@ def _json(body: bytes, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type="application/json")
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        return None
-    return value if low <= value <= high else None
-
-
 async def list_posts(request: Request) -> Response:
     limit = _int_param(request, "limit", 20, 1, 100)
     page = _int_param(request, "page", 1, 1, 1_000_000)
@@ -136,24 +121,6 @@ async def get_post(request: Request) -> Response:
     if row is None:
         return _json(NOT_FOUND, 404)
     return _json(orjson.dumps(_post(row)))
-
-
-def _dsn() -> str:
-    return os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-async def _no_reset(_conn: asyncpg.Connection) -> None:
-    return None
-
-
-@asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    # As in R: no reset round trip on release, the handlers leave no session state behind.
-    app.state.pool = await asyncpg.create_pool(
-        _dsn(), min_size=POOL_SIZE, max_size=POOL_SIZE, reset=_no_reset
-    )
-    yield
-    await app.state.pool.close()
 
 
 app = Starlette(

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from bench import lean
+from bench import lean, reference
 
 from tests.conftest import API, People, Person
 from tests.posts.factories import create_post
@@ -20,7 +20,7 @@ async def lean_client(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[httpx.AsyncClient]:
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setattr(lean, "POOL_SIZE", 2)
+    monkeypatch.setattr(reference, "POOL_SIZE", 2)
     async with (
         lean.lifespan(lean.app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=lean.app), base_url=API) as http,
