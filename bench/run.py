@@ -1,12 +1,14 @@
-"""`make bench`: Pressroom next to R (bench/reference.py) on the same machine, in the same run.
+"""`make bench`: Pressroom next to R (bench/reference.py) and L (bench/lean.py), in one run.
 
 Creates a throwaway PostgreSQL database, fills it with `pressroom seed-demo` (1,000 users,
 10,000 posts, 50 tags), signs in a demo user, then runs each scenario with wrk and prints one
 table; the last line is `list ratio vs reference: 0.NN`. Results go to bench/results/ (JSON and
 a PNG). Everything it starts it stops, and the database is dropped at the end.
 
-Where a scenario compares Pressroom with R, the two are measured in alternating slices
-(P, R, P, R, ...) so that load from elsewhere on a shared machine falls on both alike.
+Where a scenario compares Pressroom with R and L, they are measured in alternating slices
+(P, R, P anonymous, L, then the reverse, ...) so that load from elsewhere on a shared machine
+falls on all alike: P/R on the signed-in request R serves, P/L on the anonymous one L serves.
+The list and one post are compared at BENCH_WORKERS workers (2) and again at one worker.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ CONNECTIONS = 64
 WRK_THREADS = 2
 LOGINS_PER_SECOND = 20.0
 QUANTILE_STEPS = 200  # the Lua script reports the latency at every 0.5th percentile
-P_PORT, R_PORT, SQLITE_PORT = 18100, 18101, 18102
+P_PORT, R_PORT, SQLITE_PORT, L_PORT = 18100, 18101, 18102, 18103
 LIST_PATH = "/api/v1/posts?limit=20"
 ME_PATH = "/api/v1/users/me"
 # The same data as (a): 20 published posts with author profile and tags, and the total.
@@ -183,16 +185,16 @@ def measured_into(
         run.cpu_s += server.cpu_seconds() - before
 
 
-def side_by_side(p: Server, r: Server, path: str, **options: Any) -> tuple[Run, Run]:
-    """Pressroom and R in alternating slices, after a warm-up of each."""
-    for server in (p, r):
-        wrk(server.base + path, WARMUP_SECONDS, **options)
-    p_run, r_run = Run(), Run()
+def side_by_side(path: str, *targets: tuple[Server, str | None]) -> list[Run]:
+    """Each (server, token) in alternating slices, after a warm-up of each; a run per target."""
+    for server, token in targets:
+        wrk(server.base + path, WARMUP_SECONDS, token=token)
+    runs = [Run() for _ in targets]
     for index in range(SLICES):
-        order = [(p, p_run), (r, r_run)]
-        for server, run in order if index % 2 == 0 else reversed(order):
-            measured_into(run, server, server.base + path, SLICE_SECONDS, **options)
-    return p_run, r_run
+        order = list(zip(targets, runs, strict=True))
+        for (server, token), run in order if index % 2 == 0 else reversed(order):
+            measured_into(run, server, server.base + path, SLICE_SECONDS, token=token)
+    return runs
 
 
 # -- Processes ----------------------------------------------------------------------------
@@ -257,10 +259,10 @@ def pressroom(name: str, env: dict[str, str], port: int, workers: int) -> Server
     return Server(name, command, env, port)
 
 
-def reference(env: dict[str, str], port: int, workers: int) -> Server:
+def reference(env: dict[str, str], port: int, workers: int, module: str = "reference") -> Server:
     command = [
         str(BIN / "uvicorn"),
-        "bench.reference:app",
+        f"bench.{module}:app",
         "--port",
         str(port),
         "--workers",
@@ -270,7 +272,7 @@ def reference(env: dict[str, str], port: int, workers: int) -> Server:
         "--log-level",
         "warning",
     ]
-    return Server("reference", command, env, port)
+    return Server(module, command, env, port)
 
 
 def cli(env: dict[str, str], *args: str) -> None:
@@ -327,11 +329,11 @@ def sign_in(base: str, user_number: int = 1) -> str:
     return token
 
 
-def same_answer(p_base: str, r_base: str, path: str, token: str) -> bool:
-    """R must serve what Pressroom serves, or the comparison means nothing."""
+def same_answer(p_base: str, other_base: str, path: str, token: str | None) -> bool:
+    """R and L must serve Pressroom's bytes, or the comparison means nothing."""
     p_status, p_body = http("GET", p_base + path, token=token)
-    r_status, r_body = http("GET", r_base + path, token=token)
-    return p_status == r_status == 200 and json.loads(p_body) == json.loads(r_body)
+    other_status, other_body = http("GET", other_base + path, token=token)
+    return p_status == other_status == 200 and p_body == other_body
 
 
 class LoginLoad:
@@ -400,7 +402,7 @@ def format_table(rows: list[Row]) -> str:
 
     header = (
         f"{'scenario':<40} {'P req/s':>8} {'P p50':>7} {'P p99':>7} "
-        f"{'R req/s':>8} {'R p50':>7} {'R p99':>7} {'ratio':>6}  {'target':<22} met  note"
+        f"{'ref r/s':>8} {'ref p50':>7} {'ref p99':>7} {'P/ref':>6}  {'target':<22} met  note"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
@@ -412,7 +414,10 @@ def format_table(rows: list[Row]) -> str:
             f"{num(r.get('rps')):>8} {num(r.get('p50_ms'), 1):>7} {num(r.get('p99_ms'), 1):>7} "
             f"{num(row.ratio, 2):>6}  {row.target:<22} {met:<4} {row.note}"
         )
-    lines.append("latencies in ms; P = Pressroom, R = reference handler (bench/reference.py)")
+    lines.append(
+        "latencies in ms; P = Pressroom; ref = R (bench/reference.py), or L (bench/lean.py) in the "
+        "rows marked L, where both P and L are asked anonymously; 1w = one worker each"
+    )
     return "\n".join(lines)
 
 
@@ -431,7 +436,7 @@ def plot(rows: list[Row], path: Path, title: str) -> None:
         p_values = [(row.pressroom or {}).get(metric, 0) for row in shown]
         r_values = [(row.reference or {}).get(metric, 0) for row in shown]
         axis.bar([x - width / 2 for x in xs], p_values, width, label="Pressroom")
-        axis.bar([x + width / 2 for x in xs], r_values, width, label="reference (R)")
+        axis.bar([x + width / 2 for x in xs], r_values, width, label="reference (R, or L)")
         axis.set_ylabel(label)
         axis.set_xticks(list(xs), labels, fontsize=8)
         axis.legend()
@@ -480,14 +485,11 @@ def run_all() -> dict[str, Any]:
         # a visibility map, so plans and index-only scans are those of a settled database.
         asyncio.run(_admin("VACUUM ANALYZE", database_url))
 
-        step(f"starting Pressroom and R, {WORKERS} worker(s) each")
-        p = pressroom("pressroom", env, P_PORT, WORKERS)
-        r = reference(env, R_PORT, WORKERS)
-        try:
-            rows.extend(postgres_scenarios(p, r, env))
-        finally:
-            p.stop()
-            r.stop()
+        with three_servers(env, WORKERS) as (p, r, lean):
+            rows.extend(postgres_scenarios(p, r, lean))
+        if WORKERS != 1:  # the anonymous reads again at one worker, where no worker idles
+            with three_servers(env, 1) as (p, r, lean):
+                rows.extend(compared_rows(p, r, lean, [c for c in COMPARED if c.lean], " 1w")[0])
 
         if QUICK:
             return _result(rows, began, load_before)
@@ -546,36 +548,96 @@ def _result(
         },
         "rows": [asdict(row) for row in rows],
         "list_ratio": list_row.ratio,
+        "list_ratio_lean": next(row.ratio for row in rows if row.key == "(a) L"),
         "redis_round_trips_per_request": redis_figures(),
     }
     return result
 
 
-def postgres_scenarios(p: Server, r: Server, env: dict[str, str]) -> list[Row]:
-    rows: list[Row] = []
+@dataclass
+class Compared:
+    key: str
+    title: str
+    path: str  # "{post}" stands for a published post's path
+    wanted: float
+    target: str
+    lean: bool  # L serves it too (the anonymous reads)
+
+
+COMPARED = [
+    Compared("(a)", "GET /posts?limit=20", LIST_PATH, 0.85, ">= 0.85 R (floor .75)", True),
+    Compared("(b)", "GET /posts/{id}", "{post}", 0.8, ">= 0.8 R", True),
+    Compared("(c)", "GET /users/me", ME_PATH, 0.8, ">= 0.8 R", False),
+]
+
+
+@contextmanager
+def three_servers(env: dict[str, str], workers: int) -> Iterator[tuple[Server, Server, Server]]:
+    step(f"starting Pressroom, R and L, {workers} worker(s) each")
+    started: list[Server] = []
+    try:
+        started.append(pressroom("pressroom", env, P_PORT, workers))
+        started.append(reference(env, R_PORT, workers))
+        started.append(reference(env, L_PORT, workers, "lean"))
+        yield started[0], started[1], started[2]
+    finally:
+        for server in started:
+            server.stop()
+
+
+def cpu_note(p_run: Run, other: Run, name: str) -> str:
+    p_ms = p_run.summary()["server_cpu_ms_per_request"]
+    other_ms = other.summary()["server_cpu_ms_per_request"]
+    return f"CPU/request P {p_ms} ms, {name} {other_ms} ms"
+
+
+def compared_rows(
+    p: Server, r: Server, lean: Server, scenarios: list[Compared], workers: str = ""
+) -> tuple[list[Row], dict[str, Run], str]:
+    """P/R (signed in, as R checks the token) and P/L (anonymous, as L serves) for each scenario,
+    after checking that R and L answer with Pressroom's bytes. `workers` marks the rows of a
+    pass at another worker count; those carry no target."""
     token = sign_in(p.base)
-    _, body = http("GET", p.base + LIST_PATH, token=token)
-    post_id = json.loads(body)["data"][0]["id"]
-    one_post = f"/api/v1/posts/{post_id}"
-    for path in (LIST_PATH, one_post, ME_PATH):
+    _, body = http("GET", p.base + LIST_PATH)
+    one_post = f"/api/v1/posts/{json.loads(body)['data'][0]['id']}"
+    for c in scenarios:
+        path = c.path.replace("{post}", one_post)
         if not same_answer(p.base, r.base, path, token):
             raise RuntimeError(f"R and Pressroom answer {path} differently; fix R first")
+        if c.lean and not same_answer(p.base, lean.base, path, None):
+            raise RuntimeError(f"L and Pressroom answer {path} differently; fix L first")
 
-    compared = [
-        ("(a)", "GET /posts?limit=20, auth", LIST_PATH, 0.85, ">= 0.85 R (floor .75)"),
-        ("(b)", "GET /posts/{id}", one_post, 0.8, ">= 0.8 R"),
-        ("(c)", "GET /users/me", ME_PATH, 0.8, ">= 0.8 R"),
-    ]
+    rows: list[Row] = []
     runs: dict[str, Run] = {}
-    for key, title, path, wanted, target in compared:
-        step(f"{key} {title}")
-        p_run, r_run = side_by_side(p, r, path, token=token)
+    for c in scenarios:
+        key = f"{c.key}{workers}"
+        path = c.path.replace("{post}", one_post)
+        step(f"{key} {c.title}" + (" vs R and L" if c.lean else " vs R"))
+        targets = [(p, token), (r, token)] + ([(p, None), (lean, None)] if c.lean else [])
+        p_run, r_run, *anonymous = side_by_side(path, *targets)
         runs[key] = p_run
         ratio = ratio_of(p_run, r_run)
-        p_sum, r_sum = p_run.summary(), r_run.summary()
-        cpu = f"CPU/request P {p_sum['server_cpu_ms_per_request']} ms, "
-        cpu += f"R {r_sum['server_cpu_ms_per_request']} ms"
-        rows.append(Row(key, title, p_sum, r_sum, ratio, target, ratio >= wanted, note=cpu))
+        target, met = (c.target, ratio >= c.wanted) if not workers else ("", None)
+        note = cpu_note(p_run, r_run, "R")
+        title = f"{c.title}, auth" if c.lean else c.title
+        rows.append(Row(key, title, p_run.summary(), r_run.summary(), ratio, target, met, note))
+        if anonymous:
+            pa_run, l_run = anonymous
+            rows.append(
+                Row(
+                    f"{c.key} L{workers}",
+                    f"{c.title}, anon",
+                    pa_run.summary(),
+                    l_run.summary(),
+                    ratio_of(pa_run, l_run),
+                    note=cpu_note(pa_run, l_run, "L"),
+                )
+            )
+    return rows, runs, token
+
+
+def postgres_scenarios(p: Server, r: Server, lean: Server) -> list[Row]:
+    rows, runs, token = compared_rows(p, r, lean, COMPARED)
     if QUICK:
         return rows
     pa = runs["(a)"]
@@ -742,6 +804,7 @@ def main() -> None:
     )
     if result["redis_round_trips_per_request"]:
         print(redis_round_trips.report_line(result["redis_round_trips_per_request"]))
+    print(f"list ratio vs lean: {result['list_ratio_lean']:.2f}")
     print(f"list ratio vs reference: {result['list_ratio']:.2f}")
 
 
