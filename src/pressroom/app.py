@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from pressroom import __version__
 from pressroom.auth import endpoints as auth_endpoints
+from pressroom.auth.dependencies import get_actor, get_signed_in_actor
 from pressroom.config import Settings
 from pressroom.db.engine import ReadConnectionPerRequest
 from pressroom.graphql.schema import graphql_router
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, signed_in=get_signed_in_actor, optional=get_actor)
     if settings.show_docs:
         install_docs(app)
 

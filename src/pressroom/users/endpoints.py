@@ -20,6 +20,7 @@ from pressroom.users.schemas import (
     CreateUserRequest,
     UpdateUserRequest,
     UserOut,
+    UserPage,
     user_json,
 )
 
@@ -27,7 +28,9 @@ router = api_router("/users", tags=["users"])
 SEARCH_MAX_CHARS = 100
 
 
-@router.post("", status_code=201, response_model=UserOut, responses=errors(409))
+@router.post(
+    "", status_code=201, response_model=UserOut, responses=errors(409), operation_id="createUser"
+)
 async def sign_up(body: CreateUserRequest, services: ServicesDep, client: ClientDep) -> Response:
     view = await services.users.sign_up(body, client=client)
     return JsonResponse(
@@ -45,8 +48,9 @@ class UserListQuery(ListQuery):
 
 @router.get(
     "",
-    response_model=dict[str, object],
+    response_model=UserPage,
     responses=errors(401, 403),
+    operation_id="listUsers",
     openapi_extra=documented(UserListQuery),
 )
 async def list_users(
@@ -60,12 +64,12 @@ async def list_users(
     return JsonResponse(result.to_json(user_json))
 
 
-@router.get("/me", response_model=UserOut, responses=errors(401))
+@router.get("/me", response_model=UserOut, responses=errors(401), operation_id="getCurrentUser")
 async def current_user(actor: SignedInActor, services: ServicesDep) -> Response:
     return JsonResponse(user_json(await services.users.current(actor)))
 
 
-@router.post("/me/password", status_code=204, responses=errors(401))
+@router.post("/me/password", status_code=204, responses=errors(401), operation_id="changePassword")
 async def change_password(
     body: ChangePasswordRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
@@ -73,32 +77,51 @@ async def change_password(
     return Response(status_code=204, headers=NO_STORE)
 
 
-@router.get("/me/sessions", response_model=SessionList, responses=errors(401))
+@router.get(
+    "/me/sessions", response_model=SessionList, responses=errors(401), operation_id="listSessions"
+)
 async def my_sessions(actor: SignedInActor, services: ServicesDep) -> Response:
     sessions = await services.auth.sessions(actor)
     body = {"data": [session_json(s, actor.session_id) for s in sessions]}
     return JsonResponse(body, headers=NO_STORE)
 
 
-@router.delete("/me/sessions/{session_id}", status_code=204, responses=errors(401, 404))
+@router.delete(
+    "/me/sessions/{session_id}",
+    status_code=204,
+    responses=errors(401, 404),
+    operation_id="deleteSession",
+)
 async def end_session(session_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.auth.end_session(actor, session_id)
     return Response(status_code=204)
 
 
-@router.get("/{user_id}", response_model=UserOut, responses=errors(401, 404))
+@router.get(
+    "/{user_id}", response_model=UserOut, responses=errors(401, 404), operation_id="getUser"
+)
 async def get_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     return JsonResponse(user_json(await services.users.get(actor, user_id)))
 
 
-@router.patch("/{user_id}", response_model=UserOut, responses=errors(401, 403, 404, 409))
+@router.patch(
+    "/{user_id}",
+    response_model=UserOut,
+    responses=errors(401, 403, 404, 409),
+    operation_id="updateUser",
+)
 async def update_user(
     user_id: IdPath, body: UpdateUserRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
     return JsonResponse(user_json(await services.users.update(actor, user_id, body)))
 
 
-@router.delete("/{user_id}", status_code=204, responses=errors(401, 403, 404, 409))
+@router.delete(
+    "/{user_id}",
+    status_code=204,
+    responses=errors(401, 403, 404, 409),
+    operation_id="deleteUser",
+)
 async def delete_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.users.delete(actor, user_id)
     return Response(status_code=204)
