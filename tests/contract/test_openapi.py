@@ -1,5 +1,8 @@
 """/openapi.json documents every route of SPEC §3 with the error replies it can give, each in the
-envelope's schema; nothing documents FastAPI's 422 validation shape, since we answer 400."""
+envelope's schema; nothing documents FastAPI's 422 validation shape, since we answer 400. It is
+written for client generators: stable operation ids, bearer security per route (checked against
+what the server does), typed pages, request fields that take null only where the server does.
+(test_response_schemas.py checks real replies against it; test_generated_client.py uses it.)"""
 
 from __future__ import annotations
 
@@ -301,6 +304,15 @@ async def test_lists_document_a_typed_page_of_their_items(document: dict[str, An
     for name in ("Post", "User", "Tag", "TokenPair", "Session"):
         assert document["components"]["schemas"][name]["title"] == name
     assert not [name for name in document["components"]["schemas"] if name.endswith("Out")]
+
+
+async def test_creations_document_their_location(document: dict[str, Any]) -> None:
+    for path in ("/posts", "/users"):
+        created = document["paths"][API + path]["post"]["responses"]["201"]
+        assert "Location" in created["headers"], path
+        assert created["content"]["application/json"]["schema"]["$ref"].endswith(
+            "Post" if path == "/posts" else "User"
+        )
 
 
 async def test_readiness_documents_its_503(document: dict[str, Any]) -> None:

@@ -94,6 +94,12 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return error_responses(400, 429, 503, *statuses)
 
 
+def created(location: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entry of a 201 whose `Location` names the new resource."""
+    header = {"description": f"The new resource, {location}", "schema": {"type": "string"}}
+    return {201: {"headers": {"Location": header}}}
+
+
 def _envelope_response(status: int) -> dict[str, Any]:
     envelope = {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}
     return {"description": _DESCRIPTIONS[status], "content": {"application/json": envelope}}

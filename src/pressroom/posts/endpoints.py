@@ -9,7 +9,7 @@ from pydantic import Field
 
 from pressroom.auth.dependencies import ActorDep, ServicesDep, SignedInActor
 from pressroom.kit.ids import MAX_ID, IdPath
-from pressroom.kit.openapi import errors
+from pressroom.kit.openapi import created, errors
 from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
@@ -64,7 +64,7 @@ async def list_posts(
     "/posts",
     status_code=201,
     response_model=PostOut,
-    responses=errors(401, 403, 422),
+    responses=errors(401, 403, 422) | created("/api/v1/posts/{post_id}"),
     operation_id="createPost",
 )
 async def create_post(

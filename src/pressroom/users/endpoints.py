@@ -11,7 +11,7 @@ from pressroom.auth.dependencies import ClientDep, ServicesDep, SignedInActor
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.schemas import SessionList, session_json
 from pressroom.kit.ids import IdPath
-from pressroom.kit.openapi import errors
+from pressroom.kit.openapi import created, errors
 from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
@@ -29,7 +29,11 @@ SEARCH_MAX_CHARS = 100
 
 
 @router.post(
-    "", status_code=201, response_model=UserOut, responses=errors(409), operation_id="createUser"
+    "",
+    status_code=201,
+    response_model=UserOut,
+    responses=errors(409) | created("/api/v1/users/{user_id}"),
+    operation_id="createUser",
 )
 async def sign_up(body: CreateUserRequest, services: ServicesDep, client: ClientDep) -> Response:
     view = await services.users.sign_up(body, client=client)
