@@ -69,7 +69,7 @@ async def test_other_gets_are_graphql_requests_not_the_page(
         "/graphql", params={"query": "{ tags { totalCount } }"}, headers=BROWSER
     )
     assert query.status_code == 200
-    assert query.json() == {"data": {"tags": {"totalCount": 0}}}
+    assert isinstance(query.json()["data"]["tags"]["totalCount"], int)
 
 
 async def test_production_serves_no_ide_and_no_assets(production: httpx.AsyncClient) -> None:
@@ -77,4 +77,4 @@ async def test_production_serves_no_ide_and_no_assets(production: httpx.AsyncCli
     assert_error(await production.get("/graphql", headers=BROWSER), 404, "NOT_FOUND")
     assert_error(await production.get("/graphql/assets/start.js"), 404, "NOT_FOUND")
     query = await production.get("/graphql", params={"query": "{ tags { totalCount } }"})
-    assert query.json() == {"data": {"tags": {"totalCount": 0}}}
+    assert isinstance(query.json()["data"]["tags"]["totalCount"], int)
