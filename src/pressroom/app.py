@@ -10,8 +10,10 @@ from fastapi import FastAPI
 
 from pressroom import __version__
 from pressroom.auth import endpoints as auth_endpoints
+from pressroom.auth.dependencies import get_actor, get_signed_in_actor
 from pressroom.config import Settings
 from pressroom.db.engine import ReadConnectionPerRequest
+from pressroom.graphql.ide import install_graphiql_assets
 from pressroom.graphql.schema import graphql_router
 from pressroom.kit.body_guard import BodyGuardMiddleware
 from pressroom.kit.docs import DOCS_PATH, install_docs
@@ -66,9 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, signed_in=get_signed_in_actor, optional=get_actor)
     if settings.show_docs:
         install_docs(app)
+        install_graphiql_assets(app)
 
     # Flat, the most requested routes first (kit/routing.py says why not `include_router`).
     add_routes(

@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
 from pressroom.auth.dependencies import ServicesDep
 from pressroom.db.migrate import schema_state
 from pressroom.kit.errors import ServiceUnavailable
+from pressroom.kit.openapi import error_responses
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.shared_state import REDIS_FAILURES
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class SchemaRevision(BaseModel):
+    current: str | None
+    expected: str
+
+
+class Readiness(Health):
+    # "database", and "redis" when REDIS_URL is set: each "ok" (a failing check is the 503).
+    checks: dict[str, str]
+    schema_: SchemaRevision = Field(alias="schema")
+
+
+@router.get("/healthz", response_model=Health, operation_id="getHealth")
 async def healthz() -> Response:
     return JsonResponse({"status": "ok"})
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses=error_responses(503),
+    operation_id="getReadiness",
+)
 async def readyz(services: ServicesDep) -> Response:
     """Ready when the database answers with the schema this release expects, and Redis (when
     configured) answers. A 503 says which check failed, in `details`."""
@@ -61,6 +85,7 @@ _NOT_READY = {
     "/metrics",
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    operation_id="getMetrics",
 )
 async def metrics(services: ServicesDep) -> Response:
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

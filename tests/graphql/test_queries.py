@@ -210,11 +210,6 @@ async def test_users_filter_by_role_is_for_managers(
     assert error_codes(body) == ["AUTHORIZATION_ERROR"]
 
 
-async def test_no_ide_page_that_would_load_scripts_from_a_cdn(anon: httpx.AsyncClient) -> None:
-    reply = await anon.get("http://testserver/graphql", headers={"Accept": "text/html"})
-    assert_error(reply, 404, "NOT_FOUND")
-
-
 async def test_non_ascii_text_comes_back_as_written(
     author: Person, anon: httpx.AsyncClient
 ) -> None:

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
-from tests.conftest import service_missing
+from tests.operations.browser import chromium, offline_flags
 from tests.operations.processes import running_server
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 def test_docs_list_the_operations_without_internet(tmp_path: Path) -> None:
-    browser = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if browser is None:
-        service_missing("Chromium (Debian's chromium package)", FileNotFoundError(CHROMIUM))
+    browser = chromium()
     with running_server(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'docs.db'}") as server:
         result = subprocess.run(
             [
-                str(browser),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                f"--user-data-dir={tmp_path / 'chromium'}",
-                # Only loopback resolves: a CDN reference would fail to load, and the page with it.
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                browser,
+                *offline_flags(tmp_path / "chromium"),
                 "--virtual-time-budget=20000",
                 "--dump-dom",
                 f"{server.url}/docs",
@@ -41,5 +27,9 @@ def test_docs_list_the_operations_without_internet(tmp_path: Path) -> None:
     dom = result.stdout
     assert "swagger-ui" in dom, result.stderr[-2000:]
     assert 'class="opblock' in dom, dom[-2000:]
+    # The bearer security scheme gives Swagger UI its Authorize button, and each operation
+    # that takes a token its lock.
+    assert "btn authorize" in dom, dom[-2000:]
+    assert "authorization__btn" in dom, dom[-2000:]
     for operation in ("/api/v1/users", "/api/v1/auth/login", "/api/v1/posts/{post_id}"):
         assert operation in dom, operation

@@ -14,25 +14,27 @@ router = api_router("/auth", tags=["auth"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-@router.post("/login", response_model=TokenPairOut, responses=errors(401))
+@router.post("/login", response_model=TokenPairOut, responses=errors(401), operation_id="login")
 async def login(body: LoginRequest, services: ServicesDep, client: ClientDep) -> Response:
     pair = await services.auth.login(body.email, body.password, client)
     return JsonResponse(token_pair_json(pair), headers=NO_STORE)
 
 
-@router.post("/refresh", response_model=TokenPairOut, responses=errors(401))
+@router.post(
+    "/refresh", response_model=TokenPairOut, responses=errors(401), operation_id="refreshToken"
+)
 async def refresh(body: RefreshRequest, services: ServicesDep, client: ClientDep) -> Response:
     pair = await services.auth.refresh(body.refresh_token, client)
     return JsonResponse(token_pair_json(pair), headers=NO_STORE)
 
 
-@router.post("/logout", status_code=204, responses=errors(401))
+@router.post("/logout", status_code=204, responses=errors(401), operation_id="logout")
 async def logout(body: RefreshRequest, services: ServicesDep) -> Response:
     await services.auth.logout(body.refresh_token)
     return Response(status_code=204, headers=NO_STORE)
 
 
-@router.post("/logout-all", status_code=204, responses=errors(401))
+@router.post("/logout-all", status_code=204, responses=errors(401), operation_id="logoutAll")
 async def logout_all(actor: SignedInActor, services: ServicesDep) -> Response:
     await services.auth.logout_all(actor)
     return Response(status_code=204, headers=NO_STORE)

@@ -11,11 +11,13 @@ import orjson
 import strawberry
 from cross_web import HTTPException as TransportError
 from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
 from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionContext
@@ -25,6 +27,7 @@ from strawberry.types.unset import UNSET
 from pressroom.config import Settings
 from pressroom.graphql.context import Context, get_context
 from pressroom.graphql.errors import http_refusal, refusal_response
+from pressroom.graphql.ide import graphiql_page, wants_graphiql
 from pressroom.graphql.limits import (
     OperationLimits,
     is_unexpected,
@@ -146,6 +149,13 @@ class PressroomGraphQLRouter(GraphQLRouter[Any, None]):
             response_data = cast(GraphQLHTTPResponse, envelope | response_data)
         return super().create_response(response_data, sub_response)
 
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # Only for browsers (Accept: text/html); Strawberry would also show it to `*/*` (curl).
+        return wants_graphiql(request.method, request.query_params, request.headers)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return graphiql_page("Pressroom GraphiQL")
+
     def encode_json(self, data: object) -> bytes:
         # As every REST response (kit.responses): orjson, not the standard library's encoder,
         # which cost 0.3 ms of a 20-post list. Same JSON; non-ASCII text is sent as UTF-8.
@@ -157,8 +167,7 @@ def graphql_router(settings: Settings) -> GraphQLRouter[Any, None]:
         build_schema(settings),
         context_getter=get_context,
         subscription_protocols=(),
-        # GraphiQL loads its scripts from a CDN, which the security headers (CSP) and offline
-        # installs refuse; clients bring their own IDE, with introspection in development.
-        graphql_ide=None,
+        # Where /docs is served; elsewhere a browser's GET /graphql is a 404 (graphql/ide.py).
+        graphql_ide="graphiql" if settings.show_docs else None,
         allow_queries_via_get=True,
     )

@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from pressroom.kit.errors import ValidationFailed
 from pressroom.kit.http_errors import validation_details
+from pressroom.kit.openapi import document_nulls
 
 M = TypeVar("M", bound=BaseModel)
 _CONTROL = {chr(c) for c in range(32)} | {"\x7f"}
@@ -53,6 +54,7 @@ class InputModel(BaseModel):
         populate_by_name=False,
         strict=True,
         frozen=True,
+        json_schema_extra=document_nulls,
     )
 
     # Fields that may be set to null explicitly; any other field given as null is refused, so

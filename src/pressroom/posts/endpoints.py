@@ -9,12 +9,18 @@ from pydantic import Field
 
 from pressroom.auth.dependencies import ActorDep, ServicesDep, SignedInActor
 from pressroom.kit.ids import MAX_ID, IdPath
-from pressroom.kit.openapi import errors
+from pressroom.kit.openapi import created, errors
 from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
 from pressroom.posts.models import PostFilter
-from pressroom.posts.schemas import CreatePostRequest, PostOut, UpdatePostRequest, post_json
+from pressroom.posts.schemas import (
+    CreatePostRequest,
+    PostOut,
+    PostPage,
+    UpdatePostRequest,
+    post_json,
+)
 
 router = api_router(tags=["posts"])
 
@@ -37,8 +43,9 @@ SortedPostsParams = Annotated[SortedPostsQuery, query_string(SortedPostsQuery)]
 
 @router.get(
     "/posts",
-    response_model=dict[str, object],
+    response_model=PostPage,
     responses=errors(401),
+    operation_id="listPosts",
     openapi_extra=documented(PostListQuery),
 )
 async def list_posts(
@@ -53,7 +60,13 @@ async def list_posts(
     return JsonResponse(result.to_json(post_json))
 
 
-@router.post("/posts", status_code=201, response_model=PostOut, responses=errors(401, 403, 422))
+@router.post(
+    "/posts",
+    status_code=201,
+    response_model=PostOut,
+    responses=errors(401, 403, 422) | created("/api/v1/posts/{post_id}"),
+    operation_id="createPost",
+)
 async def create_post(
     body: CreatePostRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
@@ -63,19 +76,31 @@ async def create_post(
     )
 
 
-@router.get("/posts/{post_id}", response_model=PostOut, responses=errors(401, 404))
+@router.get(
+    "/posts/{post_id}", response_model=PostOut, responses=errors(401, 404), operation_id="getPost"
+)
 async def get_post(post_id: IdPath, actor: ActorDep, services: ServicesDep) -> Response:
     return JsonResponse(post_json(await services.posts.get(actor, post_id)))
 
 
-@router.patch("/posts/{post_id}", response_model=PostOut, responses=errors(401, 403, 404, 422))
+@router.patch(
+    "/posts/{post_id}",
+    response_model=PostOut,
+    responses=errors(401, 403, 404, 422),
+    operation_id="updatePost",
+)
 async def update_post(
     post_id: IdPath, body: UpdatePostRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
     return JsonResponse(post_json(await services.posts.update(actor, post_id, body)))
 
 
-@router.delete("/posts/{post_id}", status_code=204, responses=errors(401, 403, 404))
+@router.delete(
+    "/posts/{post_id}",
+    status_code=204,
+    responses=errors(401, 403, 404),
+    operation_id="deletePost",
+)
 async def delete_post(post_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.posts.delete(actor, post_id)
     return Response(status_code=204)
@@ -83,8 +108,9 @@ async def delete_post(post_id: IdPath, actor: SignedInActor, services: ServicesD
 
 @router.get(
     "/users/{user_id:not_me}/posts",
-    response_model=dict[str, object],
+    response_model=PostPage,
     responses=errors(401, 404),
+    operation_id="listUserPosts",
     openapi_extra=documented(SortedPostsQuery),
 )
 async def list_user_posts(

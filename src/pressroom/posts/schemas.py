@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from pressroom.kit.clock import rfc3339
+from pressroom.kit.openapi import Page
 from pressroom.kit.validation import FREE_TEXT, SINGLE_LINE, InputModel
 from pressroom.posts.models import PostRecord
 from pressroom.tags.schemas import TagName, TagRefOut, tag_ref_json
@@ -49,6 +50,10 @@ class PostOut(BaseModel):
     tags: list[TagRefOut]
     createdAt: datetime  # noqa: N815
     updatedAt: datetime  # noqa: N815
+
+
+class PostPage(Page[PostOut]):
+    pass
 
 
 def post_json(post: PostRecord) -> dict[str, Any]:

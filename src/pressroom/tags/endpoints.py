@@ -13,8 +13,8 @@ from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
 from pressroom.posts.endpoints import SortedPostsParams, SortedPostsQuery
-from pressroom.posts.schemas import post_json
-from pressroom.tags.schemas import TagOut, UpdateTagRequest, tag_json
+from pressroom.posts.schemas import PostPage, post_json
+from pressroom.tags.schemas import TagOut, TagPage, UpdateTagRequest, tag_json
 
 router = api_router("/tags", tags=["tags"])
 Slug = Annotated[str, Path(max_length=50)]
@@ -26,8 +26,9 @@ class TagListQuery(ListQuery):
 
 @router.get(
     "",
-    response_model=dict[str, object],
+    response_model=TagPage,
     responses=errors(401),
+    operation_id="listTags",
     openapi_extra=documented(TagListQuery),
 )
 async def list_tags(
@@ -39,15 +40,16 @@ async def list_tags(
     return JsonResponse(result.to_json(tag_json))
 
 
-@router.get("/{slug}", response_model=TagOut, responses=errors(401, 404))
+@router.get("/{slug}", response_model=TagOut, responses=errors(401, 404), operation_id="getTag")
 async def get_tag(slug: Slug, actor: ActorDep, services: ServicesDep) -> Response:
     return JsonResponse(tag_json(await services.tags.get(actor, slug)))
 
 
 @router.get(
     "/{slug}/posts",
-    response_model=dict[str, object],
+    response_model=PostPage,
     responses=errors(401, 404),
+    operation_id="listTagPosts",
     openapi_extra=documented(SortedPostsQuery),
 )
 async def list_tag_posts(
@@ -57,14 +59,18 @@ async def list_tag_posts(
     return JsonResponse(result.to_json(post_json))
 
 
-@router.patch("/{slug}", response_model=TagOut, responses=errors(401, 403, 404, 409))
+@router.patch(
+    "/{slug}", response_model=TagOut, responses=errors(401, 403, 404, 409), operation_id="updateTag"
+)
 async def update_tag(
     slug: Slug, body: UpdateTagRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
     return JsonResponse(tag_json(await services.tags.update(actor, slug, body)))
 
 
-@router.delete("/{slug}", status_code=204, responses=errors(401, 403, 404))
+@router.delete(
+    "/{slug}", status_code=204, responses=errors(401, 403, 404), operation_id="deleteTag"
+)
 async def delete_tag(slug: Slug, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.tags.delete(actor, slug)
     return Response(status_code=204)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from pressroom.kit.openapi import Page
 from pressroom.kit.validation import SINGLE_LINE, InputModel
 from pressroom.tags.models import TagRecord, TagRef
 from pressroom.tags.slugs import MAX_SLUG_CHARS, SLUG_PATTERN
@@ -35,6 +36,10 @@ class TagRefOut(BaseModel):
 
 class TagOut(TagRefOut):
     postCount: int  # noqa: N815
+
+
+class TagPage(Page[TagOut]):
+    pass
 
 
 def tag_ref_json(tag: TagRef) -> dict[str, Any]:

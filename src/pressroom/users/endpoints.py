@@ -16,7 +16,7 @@ from pressroom.auth.schemas import SessionList, session_json
 from pressroom.kit.errors import ValidationFailed
 from pressroom.kit.http_errors import validation_details
 from pressroom.kit.ids import IdPath
-from pressroom.kit.openapi import errors
+from pressroom.kit.openapi import created, errors
 from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
@@ -26,6 +26,7 @@ from pressroom.users.schemas import (
     CreateUserRequest,
     UpdateUserRequest,
     UserOut,
+    UserPage,
     user_json,
 )
 
@@ -69,7 +70,8 @@ router.add_api_route(
     methods=["POST"],
     status_code=201,
     response_model=UserOut,
-    responses=errors(409),
+    responses=errors(409) | created("/api/v1/users/{user_id}"),
+    operation_id="createUser",
     route_class_override=_SignUpRoute,
 )
 
@@ -82,8 +84,9 @@ class UserListQuery(ListQuery):
 
 @router.get(
     "",
-    response_model=dict[str, object],
+    response_model=UserPage,
     responses=errors(401, 403),
+    operation_id="listUsers",
     openapi_extra=documented(UserListQuery),
 )
 async def list_users(
@@ -97,12 +100,12 @@ async def list_users(
     return JsonResponse(result.to_json(user_json))
 
 
-@router.get("/me", response_model=UserOut, responses=errors(401))
+@router.get("/me", response_model=UserOut, responses=errors(401), operation_id="getCurrentUser")
 async def current_user(actor: SignedInActor, services: ServicesDep) -> Response:
     return JsonResponse(user_json(await services.users.current(actor)))
 
 
-@router.post("/me/password", status_code=204, responses=errors(401))
+@router.post("/me/password", status_code=204, responses=errors(401), operation_id="changePassword")
 async def change_password(
     body: ChangePasswordRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
@@ -110,32 +113,51 @@ async def change_password(
     return Response(status_code=204, headers=NO_STORE)
 
 
-@router.get("/me/sessions", response_model=SessionList, responses=errors(401))
+@router.get(
+    "/me/sessions", response_model=SessionList, responses=errors(401), operation_id="listSessions"
+)
 async def my_sessions(actor: SignedInActor, services: ServicesDep) -> Response:
     sessions = await services.auth.sessions(actor)
     body = {"data": [session_json(s, actor.session_id) for s in sessions]}
     return JsonResponse(body, headers=NO_STORE)
 
 
-@router.delete("/me/sessions/{session_id}", status_code=204, responses=errors(401, 404))
+@router.delete(
+    "/me/sessions/{session_id}",
+    status_code=204,
+    responses=errors(401, 404),
+    operation_id="deleteSession",
+)
 async def end_session(session_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.auth.end_session(actor, session_id)
     return Response(status_code=204)
 
 
-@router.get("/{user_id:not_me}", response_model=UserOut, responses=errors(401, 404))
+@router.get(
+    "/{user_id:not_me}", response_model=UserOut, responses=errors(401, 404), operation_id="getUser"
+)
 async def get_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     return JsonResponse(user_json(await services.users.get(actor, user_id)))
 
 
-@router.patch("/{user_id:not_me}", response_model=UserOut, responses=errors(401, 403, 404, 409))
+@router.patch(
+    "/{user_id:not_me}",
+    response_model=UserOut,
+    responses=errors(401, 403, 404, 409),
+    operation_id="updateUser",
+)
 async def update_user(
     user_id: IdPath, body: UpdateUserRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
     return JsonResponse(user_json(await services.users.update(actor, user_id, body)))
 
 
-@router.delete("/{user_id:not_me}", status_code=204, responses=errors(401, 403, 404, 409))
+@router.delete(
+    "/{user_id:not_me}",
+    status_code=204,
+    responses=errors(401, 403, 404, 409),
+    operation_id="deleteUser",
+)
 async def delete_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
     await services.users.delete(actor, user_id)
     return Response(status_code=204)

@@ -18,6 +18,7 @@ from pydantic import (
 from pressroom.auth.permissions import Role
 from pressroom.kit.clock import rfc3339
 from pressroom.kit.email_addresses import normalise_email
+from pressroom.kit.openapi import Page
 from pressroom.kit.validation import FREE_TEXT, SINGLE_LINE, InputModel
 from pressroom.users.models import Profile, UserView
 
@@ -126,6 +127,10 @@ class UserOut(BaseModel):
     settings: SettingsOut | None = None
     createdAt: datetime  # noqa: N815
     updatedAt: datetime | None = None  # noqa: N815
+
+
+class UserPage(Page[UserOut]):
+    pass
 
 
 def profile_json(profile: Profile) -> dict[str, Any]:
