@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         user_endpoints.router,
         auth_endpoints.router,
         tag_endpoints.router,
+        post_endpoints.tag_posts_router,
         operations_router,
     )
     app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)

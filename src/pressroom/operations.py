@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from pressroom.auth.dependencies import ServicesDep
+from pressroom.api.dependencies import ServicesDep
 from pressroom.db.migrate import schema_state
 from pressroom.kit.errors import ServiceUnavailable
 from pressroom.kit.responses import JsonResponse
