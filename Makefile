@@ -50,6 +50,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/lint-imports --no-logo
 
 test: lint
 	$(BIN)/pytest
@@ -60,7 +61,7 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
 
 # Schemathesis against a real server on SQLite, 5 minutes per schema (OpenAPI, then GraphQL).
 fuzz: install

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from pressroom import __version__
+from pressroom.api.dependencies import get_actor, get_signed_in_actor
 from pressroom.auth import endpoints as auth_endpoints
-from pressroom.auth.dependencies import get_actor, get_signed_in_actor
 from pressroom.config import Settings
 from pressroom.db.engine import ReadConnectionPerRequest
 from pressroom.graphql.ide import install_graphiql_assets
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         user_endpoints.router,
         auth_endpoints.router,
         tag_endpoints.router,
+        post_endpoints.tag_posts_router,
         operations_router,
     )
     app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from pressroom.auth.dependencies import ServicesDep
+from pressroom.api.dependencies import ServicesDep
 from pressroom.db.migrate import schema_state
 from pressroom.kit.errors import ServiceUnavailable
 from pressroom.kit.openapi import error_responses

@@ -52,6 +52,7 @@ class Services:
         revoked = RevokedSessions(shared, ttl_seconds=settings.access_token_ttl_seconds)
         hasher = PasswordHasher()
         tokens = AccessTokens(settings)
+        auth = AuthService(db, hasher, tokens, settings, metrics, limits, revoked)
         return cls(
             settings=settings,
             db=db,
@@ -60,8 +61,9 @@ class Services:
             limits=limits,
             proxies=TrustedProxies(settings.trusted_proxies),
             hasher=hasher,
-            auth=AuthService(db, hasher, tokens, settings, metrics, limits, revoked),
-            users=UserService(db, hasher, settings, metrics, limits, revoked),
+            auth=auth,
+            # A deleted account's sessions are auth's to end (users.service.AccountSessions).
+            users=UserService(db, hasher, settings, metrics, limits, sessions=auth),
             posts=PostService(db, metrics),
             tags=TagService(db),
         )

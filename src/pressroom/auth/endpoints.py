@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Response
 
-from pressroom.auth.dependencies import ClientDep, ServicesDep, SignedInActor
+from pressroom.api.dependencies import ClientDep, ServicesDep, SignedInActor
 from pressroom.auth.schemas import LoginRequest, RefreshRequest, TokenPairOut, token_pair_json
 from pressroom.kit.openapi import errors
 from pressroom.kit.responses import JsonResponse

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pressroom.auth.actor import SESSION_ENDED, Actor
 from pressroom.auth.models import PresentedRefreshToken, SessionRecord, TokenPair
@@ -12,6 +13,7 @@ from pressroom.auth.repository import SessionRepository
 from pressroom.auth.revocations import RevokedSessions
 from pressroom.config import Settings
 from pressroom.db.engine import Database
+from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.clock import utcnow
 from pressroom.kit.email_addresses import normalise_email
 from pressroom.kit.errors import AuthenticationFailed, NotFound, ValidationFailed
@@ -27,19 +29,6 @@ INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"
 TOO_MANY_LOGINS = "Too many sign-in attempts from this address; retry later"
 TOO_MANY_FAILED_LOGINS = "Too many failed sign-ins for this account; retry later"
 TOO_MANY_REFRESHES = "Too many token refreshes from this address; retry later"
-UNKNOWN_ADDRESS = "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class ClientInfo:
-    """Where a sign-in comes from, shown back to the user in their sessions list."""
-
-    ip: str | None = None
-    user_agent: str | None = None
-
-    @property
-    def address(self) -> str:
-        return self.ip or UNKNOWN_ADDRESS
 
 
 class AuthService:
@@ -278,6 +267,17 @@ class AuthService:
             )
         await self.revoked.add(ended)
         log.info("password_changed", target_user_id=user_id, sessions_ended=len(ended))
+
+    async def end_account_sessions(
+        self, conn: AsyncConnection, user_id: int, now: datetime
+    ) -> list[int]:
+        """Ends every session of an account being deleted, inside the deletion's transaction (a
+        rolled-back deletion ends none). `UserService` calls it through `AccountSessions`."""
+        return await SessionRepository(conn).revoke_all(user_id, now, reason="account_deleted")
+
+    async def forget_sessions(self, session_ids: list[int]) -> None:
+        """Once the ending is committed: their access tokens are refused from now on."""
+        await self.revoked.add(session_ids)
 
     def user_of_token(self, access_token: str) -> int | None:
         """The user a token names, by its signature alone (for per-user rate limits)."""

@@ -94,7 +94,8 @@ class DirectQuery:
             return found
         # SQLAlchemy's own step from compiled SQL to the text sent for these parameters: it
         # renders literal-execute values and gives each member of an `IN` list its own `$n`.
-        expanded = compiled._process_parameters_for_postcompile(
+        # No public name for this step (pinned to SQLAlchemy <2.2 in pyproject.toml for it).
+        expanded = compiled._process_parameters_for_postcompile(  # noqa: SLF001
             compiled.construct_params(dict(params), _check=False)
         )
         origin = {

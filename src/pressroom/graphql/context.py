@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import Request
 from strawberry.fastapi import BaseContext
 
+from pressroom.api.dependencies import client_info, resolve_actor
 from pressroom.auth.actor import ANONYMOUS, Actor
-from pressroom.auth.dependencies import client_info, resolve_actor
-from pressroom.auth.service import ClientInfo
 from pressroom.graphql.loaders import Loaders
+from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.errors import AppError
 from pressroom.kit.http_errors import database_failure
 from pressroom.services import Services

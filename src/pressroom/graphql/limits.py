@@ -185,7 +185,9 @@ class OperationLimits(SchemaExtension):
                         "VALIDATION_ERROR",
                         {"first": [f"must be between 0 and {MAX_SLICE_SIZE}"]},
                     )
-            cost = operation_cost(context.schema._schema, document, operation, variables)
+            # Strawberry keeps its graphql-core schema under `_schema`, with no public name.
+            core_schema = context.schema._schema  # noqa: SLF001
+            cost = operation_cost(core_schema, document, operation, variables)
             if cost > self.max_cost:
                 raise PublicError(
                     f"Query cost {cost} exceeds the limit of {self.max_cost}; ask for smaller"

@@ -11,12 +11,26 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from starlette.types import Scope
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _STATE_KEY = "client_address"
+UNKNOWN_ADDRESS = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Where a sign-in comes from, shown back to the user in their sessions list."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+    @property
+    def address(self) -> str:
+        return self.ip or UNKNOWN_ADDRESS
 
 
 class TrustedProxies:

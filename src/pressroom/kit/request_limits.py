@@ -13,12 +13,10 @@ from collections.abc import Callable, Collection
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pressroom.kit.client_address import TrustedProxies
+from pressroom.kit.client_address import UNKNOWN_ADDRESS, TrustedProxies
 from pressroom.kit.errors import RateLimited
 from pressroom.kit.ratelimit import QuotaState, RateLimits, rate_limit_headers, request_quotas
 from pressroom.kit.responses import error_response
-
-UNKNOWN_ADDRESS = "unknown"
 
 
 class RequestLimitMiddleware:

@@ -1,4 +1,4 @@
-"""REST door to posts: /posts, and /users/{id}/posts."""
+"""REST door to posts: /posts, /users/{id}/posts and /tags/{slug}/posts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Response
 from pydantic import Field
 
-from pressroom.auth.dependencies import ActorDep, ServicesDep, SignedInActor
+from pressroom.api.dependencies import ActorDep, ServicesDep, SignedInActor
 from pressroom.kit.ids import MAX_ID, IdPath
 from pressroom.kit.openapi import created, errors
 from pressroom.kit.query import ListQuery, documented, query_string
@@ -21,8 +21,12 @@ from pressroom.posts.schemas import (
     UpdatePostRequest,
     post_json,
 )
+from pressroom.tags.endpoints import Slug
 
 router = api_router(tags=["posts"])
+# A tag's posts are a post list like the others, so the route lives here; its own router keeps
+# it under the "tags" tag, and app.py adds it after the tags router, where it always stood.
+tag_posts_router = api_router("/tags", tags=["tags"])
 
 
 class SortedPostsQuery(ListQuery):
@@ -117,4 +121,18 @@ async def list_user_posts(
     user_id: IdPath, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
 ) -> Response:
     result = await services.posts.list_by_author(actor, user_id, query.page_request, query.sort)
+    return JsonResponse(result.to_json(post_json))
+
+
+@tag_posts_router.get(
+    "/{slug}/posts",
+    response_model=PostPage,
+    responses=errors(401, 404),
+    operation_id="listTagPosts",
+    openapi_extra=documented(SortedPostsQuery),
+)
+async def list_tag_posts(
+    slug: Slug, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
+) -> Response:
+    result = await services.posts.list_by_tag(actor, slug, query.page_request, query.sort)
     return JsonResponse(result.to_json(post_json))

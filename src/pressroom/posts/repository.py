@@ -35,13 +35,13 @@ from pressroom.db.paging import (
 from pressroom.db.tables import post_tags, posts, profiles, published_post_total, tags, users
 from pressroom.kit.cursors import Position, Slice, SliceRequest
 from pressroom.kit.pagination import PageRequest
+from pressroom.kit.search import escape_like
 from pressroom.kit.sorting import SortField
 from pressroom.posts.models import CounterRepair, PostRecord
 from pressroom.posts.sorting import PostSortKey
 from pressroom.tags.models import TagRef
 from pressroom.tags.repository import TagRepository
 from pressroom.users.models import Author, Profile
-from pressroom.users.repository import escape_like
 
 _POST_COLUMNS = (
     posts.c.id,

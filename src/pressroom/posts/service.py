@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
-from pressroom.auth.actor import Actor, require_live_account
+from pressroom.auth.actor import Actor, may_see_all_drafts
 from pressroom.auth.permissions import Permission
 from pressroom.db.engine import Database
 from pressroom.kit.clock import utcnow
@@ -24,22 +24,14 @@ from pressroom.posts.models import CounterRepair, PostFilter, PostRecord
 from pressroom.posts.repository import PostConditions, PostRepository
 from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
 from pressroom.posts.sorting import DEFAULT_DRAFT_SORT, DEFAULT_PUBLISHED_SORT, PostSortKey
-from pressroom.tags.models import TagReader, TagRef
+from pressroom.tags.models import TagRef
 from pressroom.tags.repository import TagRepository
+from pressroom.tags.service import tag_reader
 from pressroom.tags.slugs import slugify
+from pressroom.users.service import require_live_account
 
 POST_NOT_FOUND = "Post not found"
 EMPTY_POST = "A post needs content before it can be published"
-
-
-def may_see_all_drafts(actor: Actor) -> bool:
-    """Moderators and admins review drafts; they hold posts:delete."""
-    return actor.can(Permission.POSTS_DELETE)
-
-
-def tag_reader(actor: Actor) -> TagReader:
-    """Tags are known through the posts one may see (`TagReader`)."""
-    return TagReader(actor.user_id, may_see_all_drafts(actor))
 
 
 def may_see(actor: Actor, post: PostRecord) -> bool:

@@ -1,4 +1,4 @@
-"""REST door to tags: /tags, /tags/{slug}, /tags/{slug}/posts."""
+"""REST door to tags: /tags, /tags/{slug} (its posts are listed by posts/endpoints.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ from typing import Annotated
 from fastapi import Path, Response
 from pydantic import Field
 
-from pressroom.auth.dependencies import ActorDep, ServicesDep, SignedInActor
+from pressroom.api.dependencies import ActorDep, ServicesDep, SignedInActor
 from pressroom.kit.openapi import errors
 from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
-from pressroom.posts.endpoints import SortedPostsParams, SortedPostsQuery
-from pressroom.posts.schemas import PostPage, post_json
 from pressroom.tags.schemas import TagOut, TagPage, UpdateTagRequest, tag_json
 
 router = api_router("/tags", tags=["tags"])
@@ -43,20 +41,6 @@ async def list_tags(
 @router.get("/{slug}", response_model=TagOut, responses=errors(401, 404), operation_id="getTag")
 async def get_tag(slug: Slug, actor: ActorDep, services: ServicesDep) -> Response:
     return JsonResponse(tag_json(await services.tags.get(actor, slug)))
-
-
-@router.get(
-    "/{slug}/posts",
-    response_model=PostPage,
-    responses=errors(401, 404),
-    operation_id="listTagPosts",
-    openapi_extra=documented(SortedPostsQuery),
-)
-async def list_tag_posts(
-    slug: Slug, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
-) -> Response:
-    result = await services.posts.list_by_tag(actor, slug, query.page_request, query.sort)
-    return JsonResponse(result.to_json(post_json))
 
 
 @router.patch(

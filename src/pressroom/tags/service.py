@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pressroom.auth.actor import Actor
+from pressroom.auth.actor import Actor, may_see_all_drafts
 from pressroom.auth.permissions import Permission
 from pressroom.db.engine import Database
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Conflict, NotFound
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.sorting import parse_sort
-from pressroom.posts.service import tag_reader
-from pressroom.tags.models import TagRecord
+from pressroom.tags.models import TagReader, TagRecord
 from pressroom.tags.repository import TagRepository
 from pressroom.tags.schemas import UpdateTagRequest
 from pressroom.tags.sorting import DEFAULT_TAG_SORT, TagSortKey
 
 TAG_NOT_FOUND = "Tag not found"
+
+
+def tag_reader(actor: Actor) -> TagReader:
+    """Tags are known through the posts one may see (`TagReader`)."""
+    return TagReader(actor.user_id, may_see_all_drafts(actor))
 
 
 class TagService:

@@ -16,6 +16,7 @@ from pressroom.db.tables import profiles, user_roles, user_settings, users
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.email_addresses import normalise_email
 from pressroom.kit.pagination import PageRequest
+from pressroom.kit.search import escape_like
 from pressroom.kit.sorting import SortField
 from pressroom.users.models import Profile, UserRecord
 from pressroom.users.sorting import UserSortKey
@@ -83,10 +84,6 @@ def email_is(email: str) -> ColumnElement[bool]:
     (kit/email_addresses), then folded by the database on both sides as the unique index on
     lower(email) is, so the index serves the lookup."""
     return func.lower(users.c.email) == func.lower(normalise_email(email))
-
-
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class UserRepository:

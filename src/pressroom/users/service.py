@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from pressroom.auth.actor import SESSION_ENDED, Actor, require_live_account
+from pressroom.auth.actor import SESSION_ENDED, Actor
 from pressroom.auth.permissions import Permission, Role
-from pressroom.auth.repository import SessionRepository
-from pressroom.auth.revocations import RevokedSessions
-from pressroom.auth.service import ClientInfo
 from pressroom.config import Settings
 from pressroom.db.engine import Database
+from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.clock import utcnow
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import (
@@ -42,6 +42,18 @@ EMAIL_TAKEN = "An account with this email already exists"
 TOO_MANY_SIGN_UPS = "Too many sign-ups from this address; retry later"
 
 
+class AccountSessions(Protocol):
+    """The sessions of an account, which a deletion ends. Sessions are auth's, and auth reads
+    accounts (sign-in), so users asks through this port, which `AuthService` fills in at the
+    composition root (services.py), rather than import auth's repository: no cycle."""
+
+    async def end_account_sessions(
+        self, conn: AsyncConnection, user_id: int, now: datetime
+    ) -> list[int]: ...
+
+    async def forget_sessions(self, session_ids: list[int]) -> None: ...
+
+
 class UserService:
     def __init__(
         self,
@@ -50,14 +62,14 @@ class UserService:
         settings: Settings,
         metrics: Metrics,
         limits: RateLimits,
-        revoked: RevokedSessions,
+        sessions: AccountSessions,
     ) -> None:
         self.db = db
         self.hasher = hasher
         self.settings = settings
         self.metrics = metrics
         self.limits = limits
-        self.revoked = revoked
+        self.sessions = sessions
 
     def check_new_password(self, password: str, field: str = "password") -> None:
         problems = password_problems(password, self.settings.password_policy)
@@ -261,8 +273,8 @@ class UserService:
             now = utcnow()
             if not await repo.soft_delete(user_id, now):  # deleted meanwhile, by someone else
                 raise _gone(actor, user_id)
-            ended = await SessionRepository(conn).revoke_all(user_id, now, reason="account_deleted")
-        await self.revoked.add(ended)
+            ended = await self.sessions.end_account_sessions(conn, user_id, now)
+        await self.sessions.forget_sessions(ended)
         log.info("user_deleted", target_user_id=user_id)
 
     async def _guard_last_admin(
@@ -273,6 +285,21 @@ class UserService:
 
     def _view(self, actor: Actor, user: UserRecord) -> UserView:
         return UserView(user, full=actor.is_user(user.id) or actor.can(Permission.USERS_MANAGE))
+
+
+async def require_live_account(conn: AsyncConnection, actor: Actor, *, hold: bool = True) -> int:
+    """The actor's user id, once their account is seen live inside the caller's write
+    transaction, and with `hold` held so to its end (see `UserRepository.lock_live`).
+
+    The bearer token was checked before the transaction began; an account deleted since then
+    is a request whose principal is gone: 401, and the transaction writes nothing. Changes to
+    users pass `hold=False`: they lock user rows for update themselves (the last-admin guard),
+    and a shared lock taken first would let two admins acting on each other deadlock.
+    """
+    user_id = actor.require_user_id()
+    if not await UserRepository(conn).lock_live(user_id, hold=hold):
+        raise AuthenticationFailed(SESSION_ENDED)
+    return user_id
 
 
 def _found(actor: Actor, user_id: int, user: UserRecord | None) -> UserRecord:

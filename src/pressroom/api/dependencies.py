@@ -1,4 +1,7 @@
-"""FastAPI dependencies: the services of this app and the actor behind the request."""
+"""FastAPI dependencies: the services of this app and the actor behind the request.
+
+Door-level glue: it reads the composition root (`pressroom.services`), so it sits above every
+domain, not inside auth (auth's service is one of the services it hands out)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from pressroom.auth.actor import ANONYMOUS, Actor
-from pressroom.auth.service import ClientInfo
+from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.errors import AuthenticationFailed
 from pressroom.kit.observability import user_id_var
 from pressroom.services import Services
