@@ -12,7 +12,7 @@ sent (or their declared defaults).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 import strawberry
@@ -38,6 +38,9 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+if TYPE_CHECKING:  # graphql-core 3.3 and later
+    from graphql import GraphQLDefaultInput
+
 from pressroom.kit.cursors import DEFAULT_SLICE_SIZE, MAX_SLICE_SIZE
 from pressroom.posts.schemas import MAX_TAGS_PER_POST
 
@@ -61,8 +64,9 @@ def cost_schema(schema: strawberry.Schema) -> GraphQLSchema:
 
 
 def default_of(argument: GraphQLArgument) -> Any:
-    """An argument's default: a schema built from SDL keeps it as the literal it read."""
-    default = argument.default
+    """An argument's default: graphql-core 3.3 keeps a default read from SDL as its literal
+    (`default`); 3.2 had only the coerced `default_value`."""
+    default: GraphQLDefaultInput | None = getattr(argument, "default", None)
     if default is not None and default.literal:
         return value_from_ast_untyped(default.literal)
     return default.value if default is not None else argument.default_value
