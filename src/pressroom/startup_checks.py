@@ -11,8 +11,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from pressroom.config import Settings
-from pressroom.db.engine import Database, DatabaseUrlError, async_url
+from pressroom.db.engine import Database
 from pressroom.db.migrate import SchemaState, schema_state
+from pressroom.db.urls import DatabaseUrlError, async_url
 from pressroom.kit.shared_state import REDIS_FAILURES, SharedState
 
 REDIS_URL_EXAMPLE = "redis://host:6379/0 (or rediss://…, unix:///path.sock)"

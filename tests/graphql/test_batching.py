@@ -120,3 +120,22 @@ async def test_any_other_author_field_or_a_fragment_loads_the_author(
         assert counter.count == 4, (selection, counter.statements)
         for edge in data["posts"]["edges"]:
             assert edge["node"]["author"]["id"]
+
+
+async def test_each_place_of_an_answer_gets_the_author_it_asked_for(
+    author: Person, services: Services
+) -> None:
+    """Two lists of the same posts, one asking the author's id, the other their creation time
+    too: the second is answered in full, the first from the post rows."""
+    await add_writers(services, 2, 0)
+    query = (
+        "{ short: posts(first: 50) { edges { node { author { id } } } }"
+        " full: posts(first: 50) { edges { node { author { id createdAt } } } } }"
+    )
+    data = await data_of(author, query)
+    short = [edge["node"]["author"] for edge in data["short"]["edges"]]
+    full = [edge["node"]["author"] for edge in data["full"]["edges"]]
+    assert short
+    assert all(set(a) == {"id"} for a in short)
+    assert [a["id"] for a in full] == [a["id"] for a in short]
+    assert all(a["createdAt"] for a in full)

@@ -9,13 +9,13 @@ import pytest
 from graphql import parse
 
 from pressroom.config import Settings
-from pressroom.graphql.cost import operation_cost, selected_operation
+from pressroom.graphql.cost import cost_schema, operation_cost, selected_operation
 from pressroom.graphql.schema import build_schema
 from tests.conftest import Person, assert_error
 from tests.graphql.conftest import data_of, error_codes, graphql
 from tests.graphql.test_queries import publish
 
-SCHEMA = build_schema(Settings())._schema
+SCHEMA = cost_schema(build_schema(Settings()))
 # The report of issue 10: 15 aliases of three nested 100-post pages, 2 KB, under every
 # other limit; it took 9 s of CPU on 300 posts and stalled every other request meanwhile.
 NESTED = (

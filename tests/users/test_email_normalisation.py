@@ -14,8 +14,8 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from pressroom.db.engine import async_url
 from pressroom.db.migrate import alembic_config, migrate
+from pressroom.db.urls import async_url
 from pressroom.kit.clock import utcnow
 from tests.conftest import PASSWORD, Person, assert_error, throwaway_postgres_database
 

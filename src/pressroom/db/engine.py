@@ -1,5 +1,8 @@
 """The engine for a `DATABASE_URL`, and the two ways a service opens it: to read or to write.
 
+The URL is read in `db/urls.py`, SQLite's connections set up in `db/sqlite.py`, and turns at the
+pool handed out in `db/turns.py`.
+
 A service method opens one of these once per call, so each request is one unit of work that
 commits at the end or rolls back on error.
 """
@@ -16,83 +19,20 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
-from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
-_IMMEDIATE = "pressroom_begin_immediate"
-
-
-SUPPORTED_URLS = "sqlite:///path.db or postgresql://user:password@host:5432/dbname"
-
-
-class DatabaseUrlError(ValueError):
-    """`DATABASE_URL` cannot name a database we serve; the message says why, never the password."""
-
-
-def async_url(url: str) -> str:
-    """Accept plain `sqlite:///…` and `postgresql://…` URLs; choose the async driver here."""
-    try:
-        parsed = make_url(url)
-    except (sa_exc.ArgumentError, ValueError):
-        # The URL itself is not repeated: it may hold a password.
-        raise DatabaseUrlError(f"not a database URL; expected {SUPPORTED_URLS}") from None
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
-    if backend in {"postgresql", "postgres"}:
-        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-    raise DatabaseUrlError(
-        f"unsupported scheme {parsed.drivername!r}; supported: sqlite, postgresql"
-        f" (e.g. {SUPPORTED_URLS})"
-    )
-
-
-class _Turns:
-    """Turns at the pool's connections, handed out in arrival order.
-
-    Waiting inside SQLAlchemy's pool is not first come, first served: a connection given back
-    can go to a request that has just arrived instead of one that has waited, and under more
-    load than the pool serves some requests waited past the pool timeout (a 503) while most
-    were served within a second (docs/performance.md, scenario (i)). asyncio's Semaphore lets
-    no newcomer pass a waiter, so every request waits about as long as the queue is.
-    """
-
-    def __init__(self, count: int, timeout_seconds: float) -> None:
-        self._free = asyncio.Semaphore(count)
-        self._timeout = timeout_seconds
-
-    async def take(self) -> None:
-        if not self._free.locked():
-            await self._free.acquire()  # no wait, so no timer to set
-            return
-        try:
-            # asyncio.timeout, not wait_for: wait_for runs the wait in a task of its own, and
-            # under load most requests wait here.
-            async with asyncio.timeout(self._timeout):
-                await self._free.acquire()
-        except TimeoutError:
-            raise sa_exc.TimeoutError("no database connection became free in time") from None
-
-    def give_back(self) -> None:
-        self._free.release()
-
-    @asynccontextmanager
-    async def held(self) -> AsyncIterator[None]:
-        await self.take()
-        try:
-            yield
-        finally:
-            self.give_back()
+from pressroom.db.sqlite import BEGIN_IMMEDIATE, SQLITE_BUSY_TIMEOUT_MS, configure_sqlite
+from pressroom.db.turns import Turns
+from pressroom.db.urls import async_url
 
 
 @dataclass(slots=True)
 class _ReadLease:
     """The pooled connection one request's reads take turns on (PostgreSQL)."""
 
-    turns: _Turns
+    turns: Turns
     conn: AsyncConnection | None = None
     in_use: bool = False
 
@@ -140,7 +80,7 @@ class Database:
         )
         self._lease: ContextVar[_ReadLease | None] = ContextVar(f"lease{id(self)}", default=None)
         # SQLite's connections wait behind its one writer too, hence its longer pool timeout.
-        self._turns = _Turns(pool_size, timeout_seconds * (6 if self.is_sqlite else 1))
+        self._turns = Turns(pool_size, timeout_seconds * (6 if self.is_sqlite else 1))
         # SQLite has one writer at a time; queueing writers here, not in SQLite's busy loop,
         # keeps "database is locked" away under many concurrent writers in one process.
         self._write_lock = asyncio.Lock()
@@ -157,7 +97,7 @@ class Database:
                 hide_parameters=True,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             )
-            _configure_sqlite(engine)
+            configure_sqlite(engine)
             return engine
         engine = create_async_engine(
             self.url,
@@ -231,7 +171,7 @@ class Database:
                 yield conn
             return
         async with self._write_lock, self._turns.held(), self.engine.connect() as conn:
-            immediate = await conn.execution_options(**{_IMMEDIATE: True})
+            immediate = await conn.execution_options(**{BEGIN_IMMEDIATE: True})
             async with immediate.begin():
                 yield immediate
 
@@ -252,25 +192,6 @@ class ReadConnectionPerRequest:
             return
         async with self.db.request():
             await self.app(scope, receive, send)
-
-
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-        # Let SQLAlchemy, not the driver, emit BEGIN, so writers can take BEGIN IMMEDIATE and
-        # never fail on a read-to-write lock upgrade.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _discard_dead_connections(engine: AsyncEngine) -> None:

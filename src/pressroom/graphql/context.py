@@ -30,6 +30,9 @@ class Context(BaseContext):
         # Set when the credentials were refused (or could not be checked): the router answers
         # it and runs nothing.
         self.refusal = refusal
+        # Whether a post's `author` asks for more than the post knows, by place in the answer
+        # (see graphql/types.py): the same for every post of one list.
+        self.author_shapes: dict[tuple[str, ...], bool] = {}
 
 
 async def get_context(request: Request) -> Context:

@@ -12,13 +12,16 @@ sent (or their declared defaults).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
+import strawberry
 from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLField,
     GraphQLList,
     GraphQLNamedType,
@@ -29,10 +32,14 @@ from graphql import (
     OperationType,
     SelectionNode,
     Undefined,
+    build_schema,
     get_named_type,
     get_nullable_type,
     value_from_ast_untyped,
 )
+
+if TYPE_CHECKING:  # graphql-core 3.3 and later
+    from graphql import GraphQLDefaultInput
 
 from pressroom.kit.cursors import DEFAULT_SLICE_SIZE, MAX_SLICE_SIZE
 from pressroom.posts.schemas import MAX_TAGS_PER_POST
@@ -42,6 +49,27 @@ LIST_BOUNDS: Mapping[tuple[str, str], int] = {("Post", "tags"): MAX_TAGS_PER_POS
 # A list of objects this module has no bound for counts as a full page: an overestimate is a
 # refusal someone reports, an underestimate is an outage nobody sees coming.
 UNKNOWN_LIST_BOUND = MAX_SLICE_SIZE
+
+
+_SCHEMAS: WeakKeyDictionary[strawberry.Schema, GraphQLSchema] = WeakKeyDictionary()
+
+
+def cost_schema(schema: strawberry.Schema) -> GraphQLSchema:
+    """The types and fields the cost is counted over, built once per schema from its public
+    SDL (Strawberry keeps its own graphql-core schema private)."""
+    built = _SCHEMAS.get(schema)
+    if built is None:
+        built = _SCHEMAS[schema] = build_schema(schema.as_str())
+    return built
+
+
+def default_of(argument: GraphQLArgument) -> Any:
+    """An argument's default: graphql-core 3.3 keeps a default read from SDL as its literal
+    (`default`); 3.2 had only the coerced `default_value`."""
+    default: GraphQLDefaultInput | None = getattr(argument, "default", None)
+    if default is not None and default.literal:
+        return value_from_ast_untyped(default.literal)
+    return default.value if default is not None else argument.default_value
 
 
 def operations(document: DocumentNode) -> list[OperationDefinitionNode]:
@@ -160,7 +188,7 @@ class _Counter:
         if "first" in definition.args:
             value = self.argument(node, "first")
             if value is Undefined:
-                value = definition.args["first"].default_value
+                value = default_of(definition.args["first"])
         elif "pagination" in definition.args:
             pagination = self.argument(node, "pagination")
             value = pagination.get("first") if isinstance(pagination, dict) else None

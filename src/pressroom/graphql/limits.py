@@ -12,6 +12,7 @@ file path reaches a client.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from graphql import (
@@ -34,7 +35,7 @@ from strawberry.extensions import SchemaExtension
 
 from pressroom.config import Settings
 from pressroom.graphql.context import Context
-from pressroom.graphql.cost import operation_cost, operations, selected_operation
+from pressroom.graphql.cost import cost_schema, operation_cost, operations, selected_operation
 from pressroom.graphql.errors import PublicError, public_error, report_refusal
 from pressroom.kit.cursors import MAX_SLICE_SIZE
 from pressroom.kit.errors import RateLimited
@@ -185,9 +186,7 @@ class OperationLimits(SchemaExtension):
                         "VALIDATION_ERROR",
                         {"first": [f"must be between 0 and {MAX_SLICE_SIZE}"]},
                     )
-            # Strawberry keeps its graphql-core schema under `_schema`, with no public name.
-            core_schema = context.schema._schema  # noqa: SLF001
-            cost = operation_cost(core_schema, document, operation, variables)
+            cost = operation_cost(cost_schema(context.schema), document, operation, variables)
             if cost > self.max_cost:
                 raise PublicError(
                     f"Query cost {cost} exceeds the limit of {self.max_cost}; ask for smaller"
@@ -204,16 +203,18 @@ class OperationLimits(SchemaExtension):
         """Strawberry runs the first operation when a document holds several and the request
         names none; the GraphQL spec (6.1, GetOperation) requires an error. (An unknown name
         is refused by Strawberry before this runs.)"""
-        # The name the request sent, not Strawberry's `operation_name`, which falls back to
-        # the first operation's.
-        name: str | None = getattr(self.execution_context, "_provided_operation_name", None)
-        operation = selected_operation(document, name)
+        operation = selected_operation(document, requested_operation.get())
         if operation is None:
             raise PublicError(
                 "Must provide operation name if query contains multiple operations",
                 INVALID_QUERY_CODE,
             )
         return operation
+
+
+# The operation name the request sent (set by the schema's `execute`, see graphql/schema.py),
+# not Strawberry's `operation_name`, which falls back to the first operation's.
+requested_operation: ContextVar[str | None] = ContextVar("requested_operation", default=None)
 
 
 async def spend(context: Context, cost: int) -> None:

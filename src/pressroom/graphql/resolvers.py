@@ -2,43 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import strawberry
+from pydantic import BaseModel
 
+from pressroom.auth.actor import Actor
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.models import TokenPair
 from pressroom.auth.schemas import LoginRequest, RefreshRequest
-from pressroom.graphql.errors import answer, answer_or_null, attempt
+from pressroom.graphql.errors import UserError, answer, answer_or_null, attempt
+from pressroom.graphql.inputs import (
+    CreatePostInput,
+    CreateUserInput,
+    LoginInput,
+    PaginationInput,
+    PostFilter,
+    RefreshTokenInput,
+    UpdatePostInput,
+    UpdateUserInput,
+    UserFilter,
+    input_dict,
+)
+from pressroom.graphql.relay import (
+    Connection,
+    connection,
+)
 from pressroom.graphql.types import (
     AuthTokens,
-    Connection,
-    CreatePostInput,
     CreatePostPayload,
-    CreateUserInput,
     CreateUserPayload,
     DeletePostPayload,
     DeleteUserPayload,
     Info,
-    LoginInput,
     LoginPayload,
-    PaginationInput,
     Post,
-    PostFilter,
-    RefreshTokenInput,
     RefreshTokenPayload,
     Tag,
-    UpdatePostInput,
     UpdatePostPayload,
-    UpdateUserInput,
     UpdateUserPayload,
     User,
-    UserFilter,
-    connection,
     described,
     described_mutation,
     graphql_id,
-    input_dict,
 )
 from pressroom.kit.cursors import MAX_SLICE_SIZE, slice_request
 from pressroom.kit.errors import ValidationFailed
@@ -48,6 +55,8 @@ from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
 from pressroom.users.schemas import UpdateUserRequest
 
 V = TypeVar("V")
+R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
 MAX_ID = 2**63 - 1
 # The same bounds REST puts on these query parameters.
 SEARCH_MAX_CHARS = 100
@@ -201,28 +210,13 @@ class Mutation:
     async def update_user(
         self, info: Info, id: strawberry.ID, input: UpdateUserInput
     ) -> UpdateUserPayload:
-        ctx = info.context
-
-        async def run() -> User:
-            ctx.actor.require_user_id()  # who asks comes before what they sent, as in REST
-            user_id = parse_id(id)
-            changes = parse_input(UpdateUserRequest, input_dict(input))
-            return User.of(await ctx.services.users.update(ctx.actor, user_id, changes))
-
-        user, errors = await attempt(run(), info.context.response)
+        users = info.context.services.users
+        user, errors = await update_by_id(info, id, input, UpdateUserRequest, users.update, User.of)
         return UpdateUserPayload(user=user, errors=errors)
 
     @described_mutation("Soft delete; ends every session of the user")
     async def delete_user(self, info: Info, id: strawberry.ID) -> DeleteUserPayload:
-        ctx = info.context
-
-        async def run() -> strawberry.ID:
-            ctx.actor.require_user_id()
-            user_id = parse_id(id)
-            await ctx.services.users.delete(ctx.actor, user_id)
-            return graphql_id(user_id)
-
-        deleted, errors = await attempt(run(), info.context.response)
+        deleted, errors = await delete_by_id(info, id, info.context.services.users.delete)
         return DeleteUserPayload(deleted_user_id=deleted, errors=errors)
 
     @strawberry.mutation
@@ -241,28 +235,13 @@ class Mutation:
     async def update_post(
         self, info: Info, id: strawberry.ID, input: UpdatePostInput
     ) -> UpdatePostPayload:
-        ctx = info.context
-
-        async def run() -> Post:
-            ctx.actor.require_user_id()
-            post_id = parse_id(id)
-            changes = parse_input(UpdatePostRequest, input_dict(input))
-            return Post.of(await ctx.services.posts.update(ctx.actor, post_id, changes))
-
-        post, errors = await attempt(run(), info.context.response)
+        posts = info.context.services.posts
+        post, errors = await update_by_id(info, id, input, UpdatePostRequest, posts.update, Post.of)
         return UpdatePostPayload(post=post, errors=errors)
 
     @described_mutation("The author, or posts:delete holders")
     async def delete_post(self, info: Info, id: strawberry.ID) -> DeletePostPayload:
-        ctx = info.context
-
-        async def run() -> strawberry.ID:
-            ctx.actor.require_user_id()
-            post_id = parse_id(id)
-            await ctx.services.posts.delete(ctx.actor, post_id)
-            return graphql_id(post_id)
-
-        deleted, errors = await attempt(run(), info.context.response)
+        deleted, errors = await delete_by_id(info, id, info.context.services.posts.delete)
         return DeletePostPayload(deleted_post_id=deleted, errors=errors)
 
     @strawberry.mutation
@@ -288,6 +267,40 @@ class Mutation:
         no_store(info)
         pair, errors = await attempt(run(), info.context.response)
         return RefreshTokenPayload(tokens=pair, errors=errors)
+
+
+async def update_by_id(
+    info: Info,
+    id: strawberry.ID,
+    input: object,
+    request: type[M],
+    update: Callable[[Actor, int, M], Awaitable[R]],
+    shape: Callable[[R], V],
+) -> tuple[V | None, list[UserError]]:
+    """An update mutation: the actor, the id, then the input, checked in REST's order."""
+    actor = info.context.actor
+
+    async def run() -> V:
+        actor.require_user_id()  # who asks comes before what they sent, as in REST
+        target = parse_id(id)
+        changes = parse_input(request, input_dict(input))
+        return shape(await update(actor, target, changes))
+
+    return await attempt(run(), info.context.response)
+
+
+async def delete_by_id(
+    info: Info, id: strawberry.ID, delete: Callable[[Actor, int], Awaitable[None]]
+) -> tuple[strawberry.ID | None, list[UserError]]:
+    actor = info.context.actor
+
+    async def run() -> strawberry.ID:
+        actor.require_user_id()
+        target = parse_id(id)
+        await delete(actor, target)
+        return graphql_id(target)
+
+    return await attempt(run(), info.context.response)
 
 
 def no_store(info: Info) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -12,16 +12,15 @@ import strawberry
 from cross_web import HTTPException as TransportError
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
-from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo
+from graphql import GraphQLError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types import ExecutionContext
-from strawberry.types.field import StrawberryField
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from pressroom.config import Settings
@@ -32,6 +31,7 @@ from pressroom.graphql.limits import (
     OperationLimits,
     is_unexpected,
     log,
+    requested_operation,
     validation_rules,
 )
 from pressroom.graphql.resolvers import Mutation, Query
@@ -58,6 +58,32 @@ DATETIME = strawberry.scalar(
 
 
 class PressroomSchema(strawberry.Schema):
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        # Kept for OperationLimits, which refuses a document of several operations that names
+        # none; Strawberry hands its extensions only the first operation's name then.
+        token = requested_operation.set(operation_name)
+        try:
+            return await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+        finally:
+            requested_operation.reset(token)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -69,29 +95,6 @@ class PressroomSchema(strawberry.Schema):
                     path=error.path,
                     exc_info=error.original_error,
                 )
-
-
-def attribute_reader(name: str) -> Callable[[object, GraphQLResolveInfo[Any]], Any]:
-    def read(source: object, _info: GraphQLResolveInfo[Any]) -> Any:
-        return getattr(source, name)
-
-    return read
-
-
-def read_attributes_directly(schema: strawberry.Schema) -> None:
-    """Fields without a resolver function (the objects of types.py are shaped once) read their
-    attribute in one call. Strawberry's own reader makes three (`_get_basic_result`,
-    `StrawberryField.get_result`, then the configured `getattr`): 0.3 ms of CPU for the ~500
-    fields of a 20-post list. Strawberry falls back to its reader only for fields with
-    exception handlers, which this schema has none of."""
-    # Strawberry keeps its graphql-core schema under `_schema`, with no public name.
-    for graphql_type in schema._schema.type_map.values():  # noqa: SLF001
-        if not isinstance(graphql_type, GraphQLObjectType):
-            continue
-        for field in graphql_type.fields.values():
-            definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            if isinstance(definition, StrawberryField) and definition.is_basic_field:
-                field.resolve = attribute_reader(definition.python_name)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -116,7 +119,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         ],
     )
-    read_attributes_directly(schema)
     return schema
 
 

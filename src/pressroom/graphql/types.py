@@ -1,32 +1,28 @@
-"""GraphQL output and input types: the seed's names, shaped from the services' plain records.
-
-Input fields are plain Strings (and Booleans), validated by the same pydantic models as REST
-bodies, so a bad value comes back in the mutation payload's `errors` by field.
-"""
+"""GraphQL output types and mutation payloads: the seed's names, shaped from the services'
+plain records."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import strawberry
-from graphql import FieldNode
-from pydantic.alias_generators import to_camel
+from graphql.pyutils import Path
 from strawberry.types.field import StrawberryField
+from strawberry.types.nodes import SelectedField
 
 from pressroom.graphql.context import Context
 from pressroom.graphql.errors import UserError, answer
-from pressroom.kit.cursors import Slice, encode_cursor, slice_request
+from pressroom.graphql.relay import Connection, connection
+from pressroom.kit.cursors import slice_request
 from pressroom.kit.errors import NotFound
 from pressroom.posts.models import PostRecord
 from pressroom.tags.models import TagRecord, TagRef
 from pressroom.users import models as users_models
 from pressroom.users.models import Author, UserView
 
-T = TypeVar("T")
 Info = strawberry.Info[Context, None]
 
 
@@ -50,50 +46,6 @@ def described_mutation(description: str) -> Callable[[Callable[..., Any]], Straw
 
 def graphql_id(value: int) -> strawberry.ID:
     return strawberry.ID(str(value))
-
-
-# --- connections (Relay) ---------------------------------------------------------------------
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type
-class Edge(Generic[T]):
-    cursor: str
-    node: T
-
-
-@strawberry.type
-class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
-    total_count: int
-
-
-R = TypeVar("R")
-
-
-def connection(found: Slice[R], shape: Callable[[R], T]) -> Connection[T]:
-    cursors = [encode_cursor(position) for position in found.positions]
-    return Connection(
-        edges=[
-            Edge(cursor=cursor, node=shape(item))
-            for cursor, item in zip(cursors, found.items, strict=True)
-        ],
-        page_info=PageInfo(
-            has_next_page=found.has_next,
-            has_previous_page=found.has_previous,
-            start_cursor=cursors[0] if cursors else None,
-            end_cursor=cursors[-1] if cursors else None,
-        ),
-        total_count=found.total,
-    )
 
 
 # --- users ---------------------------------------------------------------------------------------
@@ -189,14 +141,28 @@ POST_AUTHOR_FIELDS = frozenset({"id", "profile", "__typename"})
 
 
 def asks_only_post_author_fields(info: Info) -> bool:
-    # The syntax nodes of the field, not `info.selected_fields`: that one converts the whole
-    # sub-selection into new objects on every call, 20 µs for each post of a list.
-    return all(
-        isinstance(selection, FieldNode) and selection.name.value in POST_AUTHOR_FIELDS
-        # graphql-core's own info, for its syntax nodes: Strawberry's Info has no public name.
-        for node in info._raw_info.field_nodes  # noqa: SLF001
-        for selection in (node.selection_set.selections if node.selection_set else ())
-    )
+    # `info.selected_fields` converts the whole sub-selection into new objects (20 µs), and its
+    # answer is the same for every post at one place of the answer (list indexes aside; `Post`
+    # is in no union or interface): worked out once per place and request.
+    place = response_place(info.path)
+    known = info.context.author_shapes.get(place)
+    if known is None:
+        known = info.context.author_shapes[place] = all(
+            isinstance(selection, SelectedField) and selection.name in POST_AUTHOR_FIELDS
+            for field in info.selected_fields
+            for selection in field.selections
+        )
+    return known
+
+
+def response_place(path: Path) -> tuple[str, ...]:
+    keys: list[str] = []
+    step: Path | None = path
+    while step is not None:
+        if isinstance(step.key, str):
+            keys.append(step.key)
+        step = step.prev
+    return tuple(keys)
 
 
 # --- posts and tags ----------------------------------------------------------------------------
@@ -273,109 +239,6 @@ class Post:
             created_at=record.created_at,
             updated_at=record.updated_at,
         )
-
-
-# --- inputs ------------------------------------------------------------------------------------
-
-
-@strawberry.input
-class PaginationInput:
-    first: int | None = strawberry.UNSET
-    after: str | None = strawberry.UNSET
-
-
-@strawberry.input
-class UserFilter:
-    q: str | None = strawberry.UNSET
-    role: str | None = strawberry.UNSET
-
-
-@strawberry.input
-class PostFilter:
-    published: bool | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="false lists the drafts the caller may see instead of published posts",
-    )
-    tag: str | None = strawberry.field(default=strawberry.UNSET, description="a tag slug")
-    author: strawberry.ID | None = strawberry.UNSET
-    q: str | None = strawberry.UNSET
-
-
-@strawberry.input(description="All fields optional here; createUser needs both names")
-class ProfileInput:
-    first_name: str | None = strawberry.UNSET
-    last_name: str | None = strawberry.UNSET
-    avatar_url: str | None = strawberry.UNSET
-    bio: str | None = strawberry.UNSET
-
-
-@strawberry.input
-class SettingsInput:
-    email_notifications: bool | None = strawberry.UNSET
-
-
-@strawberry.input
-class CreateUserInput:
-    email: str
-    password: str
-    profile: ProfileInput
-
-
-@strawberry.input
-class UpdateUserInput:
-    profile: ProfileInput | None = strawberry.UNSET
-    settings: SettingsInput | None = strawberry.UNSET
-    roles: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="users:manage holders only"
-    )
-
-
-@strawberry.input
-class CreatePostInput:
-    title: str
-    content: str
-    published: bool | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="tag names; unknown tags are created"
-    )
-
-
-@strawberry.input
-class UpdatePostInput:
-    title: str | None = strawberry.UNSET
-    content: str | None = strawberry.UNSET
-    published: bool | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
-
-
-@strawberry.input
-class LoginInput:
-    email: str
-    password: str
-
-
-@strawberry.input
-class RefreshTokenInput:
-    refresh_token: str
-
-
-def input_dict(value: object) -> dict[str, Any]:
-    """A GraphQL input as the JSON body REST would receive: camelCase keys, fields the client
-    left out left out (so PATCH semantics match), explicit nulls kept (so they are refused or
-    applied exactly as in REST)."""
-    return {
-        to_camel(field.name): _plain(getattr(value, field.name))
-        for field in dataclasses.fields(value)  # type: ignore[arg-type]
-        if getattr(value, field.name) is not strawberry.UNSET
-    }
-
-
-def _plain(value: object) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return input_dict(value)
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return [_plain(item) for item in value]
-    return value
 
 
 # --- payloads ----------------------------------------------------------------------------------
