@@ -167,7 +167,7 @@ class PostRepository:
             return await self._first_slice(key, where, request.first)
         found = await fetch_slice(
             self.conn,
-            select(*_POST_COLUMNS).select_from(_POST_SOURCE),
+            _POST_WITH_TAGS_QUERY if self._rows_carry_tags else _POST_QUERY,
             source=_COUNT_SOURCE,
             where=where,
             key=_slice_column(key),
@@ -200,7 +200,7 @@ class PostRepository:
         of users (the posts, then the tags of all of them)."""
         found = await fetch_slices_by_group(
             self.conn,
-            select(*_POST_COLUMNS).select_from(_POST_SOURCE),
+            _POST_QUERY,
             group=posts.c.user_id,
             group_ids=user_ids,
             where=where,
@@ -217,6 +217,9 @@ class PostRepository:
         }
 
     async def _slice(self, found: SliceRows, key: PostSortKey) -> Slice[PostRecord]:
+        if self._rows_carry_tags:
+            records = [_record(row._mapping, _tags_of(row._mapping)) for row in found.rows]
+            return found.as_slice(records, key.value)
         tags_by_post = await self.tags.tags_of_posts([row.id for row in found.rows])
         return _slice_of(found, key, tags_by_post)
 
