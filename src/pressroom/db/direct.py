@@ -67,7 +67,8 @@ class DirectQuery:
     async def all(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Sequence[ResultRow]:
         if conn.dialect.name != "postgresql":
             result = await conn.execute(self.elsewhere, dict(params))
-            return [row._mapping for row in result]
+            rows: Sequence[ResultRow] = result.mappings().all()
+            return rows
         sql, slots = self._prepared or self._prepare(conn.dialect)
         values = [
             params.get(name, default) if process is None else process(params.get(name, default))
