@@ -24,6 +24,7 @@ from sqlalchemy import event, text
 from pressroom.app import create_app
 from pressroom.auth.permissions import Role
 from pressroom.config import Settings
+from pressroom.db import direct
 from pressroom.db.migrate import migrate
 from pressroom.services import Services
 from pressroom.users.schemas import CreateUserRequest
@@ -292,12 +293,18 @@ def count_statements(services: Services) -> Any:
             if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
                 counter.statements.append(statement)
 
+        def on_direct(statement: str, _values: Any) -> None:
+            counter.statements.append(statement)
+
+        # What SQLAlchemy runs, and what `DirectQuery` sends on the driver itself.
         engine = services.db.engine.sync_engine
         event.listen(engine, "before_cursor_execute", on_execute)
+        direct.add_listener(on_direct)
         try:
             yield counter
         finally:
             event.remove(engine, "before_cursor_execute", on_execute)
+            direct.remove_listener(on_direct)
 
     return counting
 

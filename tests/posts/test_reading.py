@@ -30,6 +30,23 @@ async def test_anyone_lists_published_posts(author: Person, caller: Any) -> None
     assert ids(await caller.get("/posts")) == [second["id"], first["id"]]
 
 
+async def test_tags_come_in_name_order_whatever_the_case_on_a_post_and_in_lists(
+    author: Person, stranger: Person
+) -> None:
+    post = await create_post(author, tags=["web", "Zed", "alpha", "Python"])
+    other = await create_post(author, tags=["Gamma", "beta", "delta"])
+    names = ["alpha", "Python", "web", "Zed"]
+    assert [t["name"] for t in post["tags"]] == names
+    for caller in (stranger.http, stranger):
+        one = (await caller.get(f"/posts/{post['id']}")).json()
+        assert [t["name"] for t in one["tags"]] == names
+        for route in ("/posts", f"/users/{author.id}/posts"):
+            listed = {p["id"]: p for p in (await caller.get(route)).json()["data"]}
+            assert [t["name"] for t in listed[post["id"]]["tags"]] == names
+            assert [t["name"] for t in listed[other["id"]]["tags"]] == ["beta", "delta", "Gamma"]
+            assert listed[post["id"]] == one
+
+
 async def test_a_post_has_the_shape_of_the_contract(author: Person) -> None:
     post = await create_post(author, title="Shape", content="Body", tags=["Python", "Web Dev"])
     assert set(post) == {

@@ -2,15 +2,18 @@
 
 Running a prebuilt statement through SQLAlchemy costs two to three times asyncpg's own `fetch`
 on the same connection (execution context, result processing, the greenlet hand-off; measured
-in docs/performance.md), and the session check, the post list and the tags of posts run on
+in docs/performance.md), and the session check, one post, one user and a page of posts run on
 nearly every request. `DirectQuery` keeps the statement a Core statement, so there is still one
 schema and one query builder, and only changes who executes it: on PostgreSQL the SQL text
-SQLAlchemy compiled is sent by asyncpg itself; on SQLite it runs through SQLAlchemy as usual.
+SQLAlchemy compiled is sent by asyncpg itself; elsewhere it runs through SQLAlchemy as usual.
 
-What SQLAlchemy did around a statement is kept: bind processors, expanding `IN` parameters
-and literal-execute values are rendered by SQLAlchemy's own compiler (once per shape), listeners
-of `before_cursor_execute` still see each statement, and driver errors arrive as SQLAlchemy's
-`DBAPIError`s, so the error handlers answer 400 or 503 exactly as for any other statement.
+Only public APIs on both sides: the statement is compiled once with `compile(dialect=...)`,
+its `$n` parameters named by `positiontup` and converted by each type's `bind_processor`, and
+run with asyncpg's `fetch`. So the SQL text must be the same for every call: lists are bound as
+one array (`= ANY(:ids)`), never as an expanding `IN`, which SQLAlchemy renders per call (such
+a statement is refused when first run). Driver errors arrive as SQLAlchemy's `DBAPIError`s, so
+the error handlers answer 400 or 503 exactly as for any other statement, and a lost connection
+is invalidated. Statement listeners (`add_listener`) see each statement sent.
 """
 
 from __future__ import annotations
@@ -23,14 +26,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.compiler import SQLCompiler
 
 # A row by column name: asyncpg's Record here, SQLAlchemy's RowMapping on other databases.
 ResultRow = Mapping[Any, Any]
-# (parameter name, index into its list for an expanded `IN`, bind processor)
-_Slot = tuple[str, int | None, Callable[[Any], Any] | None]
-# Shapes are few (the lengths of `IN` lists, at most a page's 100 ids), but come from clients.
-MAX_SHAPES = 256
+# Called with the SQL text and its values just before the driver sends them.
+Listener = Callable[[str, Sequence[Any]], None]
+# (parameter name, its value when the caller gives none, bind processor)
+_Slot = tuple[str, Any, Callable[[Any], Any] | None]
+_listeners: list[Listener] = []
 # The server or the network ended the connection (SQLSTATE classes 08 and 57P0x, a closed
 # socket, a timed-out read): the connection is dropped from the pool, the request gets a 503.
 _CONNECTION_LOST = (
@@ -43,29 +46,37 @@ _CONNECTION_LOST = (
 )
 
 
+def add_listener(listener: Listener) -> None:
+    """`listener` sees each statement sent by a `DirectQuery` (what SQLAlchemy's
+    `before_cursor_execute` is for the statements it runs itself)."""
+    _listeners.append(listener)
+
+
+def remove_listener(listener: Listener) -> None:
+    _listeners.remove(listener)
+
+
 class DirectQuery:
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any], *, elsewhere: Select[Any] | None = None) -> None:
+        """`statement` runs on PostgreSQL; `elsewhere` (by default the same) on other
+        databases, for statements whose PostgreSQL form uses what only PostgreSQL has."""
         self.statement = statement
-        self._compiled: SQLCompiler | None = None
-        self._expanding: tuple[str, ...] = ()
-        self._shapes: dict[tuple[int, ...], tuple[str, tuple[_Slot, ...]]] = {}
+        self.elsewhere = statement if elsewhere is None else elsewhere
+        self._prepared: tuple[str, tuple[_Slot, ...]] | None = None
 
     async def all(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Sequence[ResultRow]:
         if conn.dialect.name != "postgresql":
-            result = await conn.execute(self.statement, dict(params))
-            return [row._mapping for row in result]
-        sql, slots = self._shape(conn.dialect, params)
+            result = await conn.execute(self.elsewhere, dict(params))
+            rows: Sequence[ResultRow] = result.mappings().all()
+            return rows
+        sql, slots = self._prepared or self._prepare(conn.dialect)
         values = [
-            (params[name] if index is None else params[name][index])
-            if process is None
-            else process(params[name] if index is None else params[name][index])
-            for name, index, process in slots
+            params.get(name, default) if process is None else process(params.get(name, default))
+            for name, default, process in slots
         ]
-        sync = conn.sync_connection
-        assert sync is not None
-        if sync.dispatch.before_cursor_execute:
-            sync.dispatch.before_cursor_execute(sync, None, sql, tuple(values), None, False)
-        driver: asyncpg.Connection = sync.connection.driver_connection
+        for listener in _listeners:
+            listener(sql, values)
+        driver: asyncpg.Connection = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
         try:
             return cast(Sequence[ResultRow], await driver.fetch(sql, *values))
         except _CONNECTION_LOST as error:
@@ -83,35 +94,22 @@ class DirectQuery:
         rows = await self.all(conn, params)
         return rows[0] if rows else None
 
-    def _shape(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, tuple[_Slot, ...]]:
-        compiled = self._compiled
-        if compiled is None:
-            compiled = self._compiled = self.statement.compile(dialect=dialect)
-            self._expanding = tuple(name for name, bind in compiled.binds.items() if bind.expanding)
-        key = tuple(len(params[name]) for name in self._expanding)
-        found = self._shapes.get(key)
-        if found is not None:
-            return found
-        # SQLAlchemy's own step from compiled SQL to the text sent for these parameters: it
-        # renders literal-execute values and gives each member of an `IN` list its own `$n`.
-        # No public name for this step (pinned to SQLAlchemy <2.2 in pyproject.toml for it).
-        expanded = compiled._process_parameters_for_postcompile(  # noqa: SLF001
-            compiled.construct_params(dict(params), _check=False)
-        )
-        origin = {
-            member: (name, index)
-            for name, members in expanded.parameter_expansion.items()
-            for index, member in enumerate(members)
-        }
-        processors = expanded.processors
+    def _prepare(self, dialect: Dialect) -> tuple[str, tuple[_Slot, ...]]:
+        compiled = self.statement.compile(dialect=dialect)
+        sql = compiled.string
+        if "POSTCOMPILE" in sql:
+            raise ValueError(
+                "a DirectQuery runs one SQL text for every call: bind a list as an array "
+                "(`column == any_(bindparam(...))`), not as an expanding IN, and write a "
+                f"constant as SQL text (`literal_column`), not a literal-execute value: {sql}"
+            )
         slots: list[_Slot] = []
-        for position in expanded.positiontup or ():
-            name, index = origin.get(position, (position, None))
-            slots.append((name, index, processors.get(position)))
-        shape = (expanded.statement, tuple(slots))
-        if len(self._shapes) < MAX_SHAPES:
-            self._shapes[key] = shape
-        return shape
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            slots.append((name, bind.effective_value, process))
+        self._prepared = sql, tuple(slots)
+        return self._prepared
 
 
 async def _connection_lost(

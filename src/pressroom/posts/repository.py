@@ -1,5 +1,6 @@
-"""All SQL about posts. A list costs two statements whatever its size: the page (with authors
-and the total) and the tags of the posts on it."""
+"""All SQL about posts. On PostgreSQL a post, or a page of a list with its total, is one
+statement: each row carries its author and its tags. Elsewhere the tags of the posts are one
+more statement, whatever the size of the page."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from pressroom.kit.sorting import SortField
 from pressroom.posts.models import CounterRepair, PostRecord
 from pressroom.posts.sorting import PostSortKey
 from pressroom.tags.models import TagRef
-from pressroom.tags.repository import TagRepository
+from pressroom.tags.repository import TagRepository, tags_of_post_column
 from pressroom.users.models import Author, Profile
 
 _POST_COLUMNS = (
@@ -73,8 +74,12 @@ _PUBLISHED_BY_SLOT = (
     .where(posts.c.published.is_(True))
     .group_by(_slot)
 )
+_POST_QUERY = select(*_POST_COLUMNS).select_from(_POST_SOURCE)
+# PostgreSQL's rows carry their tags (read by `_tags_of`), one round trip for a post or a page.
+_POST_WITH_TAGS_QUERY = _POST_QUERY.add_columns(tags_of_post_column(posts.c.id).label("tags"))
 _ONE_POST = DirectQuery(
-    select(*_POST_COLUMNS).select_from(_POST_SOURCE).where(posts.c.id == bindparam("post_id"))
+    _POST_WITH_TAGS_QUERY.where(posts.c.id == bindparam("post_id")),
+    elsewhere=_POST_QUERY.where(posts.c.id == bindparam("post_id")),
 )
 # The conditions that carry no value of their own are shared objects, so the statements of the
 # pages they filter can be built once: the published list is most of the traffic.
@@ -83,6 +88,11 @@ _SHARED_CONDITIONS = {id(condition) for condition in _PUBLISHED.values()}
 _PageKey = tuple[tuple[int, ...], tuple[SortField[PostSortKey], ...]]
 MAX_BUILT_PAGES = 64
 _built_pages: dict[_PageKey, tuple[DirectQuery, Select[Any]]] = {}
+
+
+def _tags_of(row: ResultRow) -> tuple[TagRef, ...]:
+    """The tags a PostgreSQL row carries: (id, name, slug) records."""
+    return tuple(TagRef(tag[0], tag[1], tag[2]) for tag in row["tags"])
 
 
 def _record(m: ResultRow, post_tags_: Sequence[TagRef]) -> PostRecord:
@@ -106,10 +116,16 @@ class PostRepository:
         self.conn = conn
         self.tags = TagRepository(conn)
 
+    @property
+    def _rows_carry_tags(self) -> bool:
+        return self.conn.dialect.name == "postgresql"
+
     async def get(self, post_id: int) -> PostRecord | None:
         row = await _ONE_POST.first(self.conn, {"post_id": post_id})
         if row is None:
             return None
+        if self._rows_carry_tags:
+            return _record(row, _tags_of(row))
         tags_by_post = await self.tags.tags_of_posts([post_id])
         return _record(row, tags_by_post[post_id])
 
@@ -124,13 +140,21 @@ class PostRepository:
             key = (tuple(id(condition) for condition in where), tuple(sort))
             built = _built_pages.get(key)
             if built is None:
-                statement, count = _page_statements(sort, where)
-                built = DirectQuery(statement), count
+                statement, count = _page_statements(_POST_WITH_TAGS_QUERY, sort, where)
+                built = (
+                    DirectQuery(statement, elsewhere=_page_statements(_POST_QUERY, sort, where)[0]),
+                    count,
+                )
                 if len(_built_pages) < MAX_BUILT_PAGES:  # sort orders are few, but from clients
                     _built_pages[key] = built
             rows, total = await run_page(self.conn, *built, page=page)
         else:
-            rows, total = await run_page(self.conn, *_page_statements(sort, where), page=page)
+            query = _POST_WITH_TAGS_QUERY if self._rows_carry_tags else _POST_QUERY
+            rows, total = await run_page(
+                self.conn, *_page_statements(query, sort, where), page=page
+            )
+        if self._rows_carry_tags:
+            return [_record(row, _tags_of(row)) for row in rows], total
         tags_by_post = await self.tags.tags_of_posts([row["id"] for row in rows])
         return [_record(row, tags_by_post[row["id"]]) for row in rows], total
 
@@ -143,7 +167,7 @@ class PostRepository:
             return await self._first_slice(key, where, request.first)
         found = await fetch_slice(
             self.conn,
-            select(*_POST_COLUMNS).select_from(_POST_SOURCE),
+            _POST_WITH_TAGS_QUERY if self._rows_carry_tags else _POST_QUERY,
             source=_COUNT_SOURCE,
             where=where,
             key=_slice_column(key),
@@ -176,7 +200,7 @@ class PostRepository:
         of users (the posts, then the tags of all of them)."""
         found = await fetch_slices_by_group(
             self.conn,
-            select(*_POST_COLUMNS).select_from(_POST_SOURCE),
+            _POST_QUERY,
             group=posts.c.user_id,
             group_ids=user_ids,
             where=where,
@@ -193,6 +217,9 @@ class PostRepository:
         }
 
     async def _slice(self, found: SliceRows, key: PostSortKey) -> Slice[PostRecord]:
+        if self._rows_carry_tags:
+            records = [_record(row._mapping, _tags_of(row._mapping)) for row in found.rows]
+            return found.as_slice(records, key.value)
         tags_by_post = await self.tags.tags_of_posts([row.id for row in found.rows])
         return _slice_of(found, key, tags_by_post)
 
@@ -271,14 +298,14 @@ class PostRepository:
 
 
 def _page_statements(
-    sort: Sequence[SortField[PostSortKey]], where: Sequence[ColumnElement[bool]]
+    query: Select[Any], sort: Sequence[SortField[PostSortKey]], where: Sequence[ColumnElement[bool]]
 ) -> tuple[Select[Any], Select[Any]]:
     order_by = [_sort_column(field) for field in sort]
     tie_breaker = posts.c.id.desc() if sort[0].descending else posts.c.id.asc()
     # The whole published list, the one most requested, has its total kept by the database.
     whole_list = len(where) == 1 and where[0] is _PUBLISHED[True]
     return page_statements(
-        select(*_POST_COLUMNS).select_from(_POST_SOURCE),
+        query,
         source=_COUNT_SOURCE,
         where=where,
         order_by=[*order_by, tie_breaker],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import BigInteger, any_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
@@ -67,14 +67,33 @@ def _known_to(reader: TagReader | None) -> list[ColumnElement[bool]]:
     return [_carried(or_(posts.c.published.is_(True), posts.c.user_id == reader.user_id))]
 
 
-# Built once and run on the driver (every post list and post runs it); the ids expand to one
-# parameter each.
-_TAGS_OF_POSTS = DirectQuery(
+_TAGS_OF_POSTS_QUERY = (
     select(post_tags.c.post_id, tags.c.id, tags.c.name, tags.c.slug)
     .select_from(post_tags.join(tags, tags.c.id == post_tags.c.tag_id))
-    .where(post_tags.c.post_id.in_(bindparam("post_ids", expanding=True)))
     .order_by(post_tags.c.post_id, func.lower(tags.c.name))
 )
+# Built once and run on the driver; on PostgreSQL the ids are one array parameter, so the SQL
+# text is the same for any number of posts.
+_TAGS_OF_POSTS = DirectQuery(
+    _TAGS_OF_POSTS_QUERY.where(
+        post_tags.c.post_id == any_(bindparam("post_ids", type_=postgresql.ARRAY(BigInteger)))
+    ),
+    elsewhere=_TAGS_OF_POSTS_QUERY.where(
+        post_tags.c.post_id.in_(bindparam("post_ids", expanding=True))
+    ),
+)
+
+
+def tags_of_post_column(post_id: ColumnElement[int]) -> ColumnElement[Any]:
+    """PostgreSQL only: the tags of the post `post_id` names, in the order `tags_of_posts`
+    gives them, as one array of (id, name, slug) records, so a post's row carries its tags."""
+    return func.array(
+        select(func.row(tags.c.id, tags.c.name, tags.c.slug))
+        .select_from(post_tags.join(tags, tags.c.id == post_tags.c.tag_id))
+        .where(post_tags.c.post_id == post_id)
+        .order_by(func.lower(tags.c.name))
+        .scalar_subquery()
+    )
 
 
 def _record(m: ResultRow) -> TagRecord:

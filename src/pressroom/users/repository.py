@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -28,7 +28,9 @@ USER_SLICE_KEY = "created_at"
 def roles_of_user() -> Any:
     """A correlated subquery: the user's role names, comma-joined (one statement per user row)."""
     return (
-        select(func.aggregate_strings(user_roles.c.role, ","))
+        # The separator as SQL text: as a plain string SQLAlchemy renders it anew on each
+        # execution, which a statement run on the driver (db/direct.py) cannot have.
+        select(func.aggregate_strings(user_roles.c.role, literal_column("','")))  # type: ignore[arg-type]
         .where(user_roles.c.user_id == users.c.id)
         .scalar_subquery()
     )
