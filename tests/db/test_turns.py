@@ -11,6 +11,28 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
 from pressroom.db.engine import Database
+from pressroom.db.turns import Turns
+
+
+async def test_a_turn_given_back_goes_to_the_longest_waiter_not_to_its_giver() -> None:
+    """The rule itself, with the order forced: one turn, held; three requests queue for it (one
+    step of the event loop runs each to its wait); the holder gives the turn back and asks again
+    at once. SQLAlchemy's pool would let it take the connection straight back."""
+    turns = Turns(1, timeout_seconds=5)
+    served: list[str] = []
+
+    async def waiter(name: str) -> None:
+        async with turns.held():
+            served.append(name)
+
+    await turns.take()
+    waiters = [asyncio.create_task(waiter(name)) for name in ("first", "second", "third")]
+    await asyncio.sleep(0)  # each waiter runs up to its wait, in creation order
+    turns.give_back()
+    async with turns.held():
+        served.append("giver, asking again")
+    await asyncio.gather(*waiters)
+    assert served == ["first", "second", "third", "giver, asking again"]
 
 
 async def test_a_request_asking_again_waits_behind_those_already_waiting(
