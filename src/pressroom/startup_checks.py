@@ -5,6 +5,7 @@ first query or a server that starts and answers 503 for ever."""
 from __future__ import annotations
 
 import socket
+import sqlite3
 
 from redis.asyncio.connection import parse_url as parse_redis_url
 from sqlalchemy import exc as sa_exc
@@ -47,6 +48,7 @@ def check_urls(settings: Settings) -> None:
 async def check_database(settings: Settings) -> SchemaState:
     """The database answers; returns where its schema stands."""
     check_urls(settings)
+    _open_sqlite_file(settings)
     db = Database(
         settings.database_url,
         pool_size=1,
@@ -60,6 +62,19 @@ async def check_database(settings: Settings) -> SchemaState:
         raise SettingProblem("DATABASE_URL", _database_failure(settings, error)) from error
     finally:
         await db.dispose()
+
+
+def _open_sqlite_file(settings: Settings) -> None:
+    """A SQLite file that cannot be opened is found here, on this thread: found by aiosqlite,
+    its worker thread may still be reporting the failure to a closed event loop as the command
+    exits, and print a traceback under the one line."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    try:
+        sqlite3.connect(url.database).close()
+    except sqlite3.Error as error:
+        raise SettingProblem("DATABASE_URL", _database_failure(settings, error)) from error
 
 
 async def check_redis(settings: Settings) -> None:
