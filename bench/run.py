@@ -471,7 +471,7 @@ def run_all() -> dict[str, Any]:
     base_env = {
         "JWT_SECRET": secret,
         # The benchmark is one client address hammering one account: the production limits
-        # (SPEC §6) would answer 429 within a second. Their own cost is measured elsewhere.
+        # (the rate-limit defaults in docs/api.md) would answer 429 within a second. Their own cost is measured elsewhere.
         "RATE_LIMITS_ENABLED": "false",
         "PRESSROOM_ENV": "development",
     }
