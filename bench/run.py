@@ -470,8 +470,8 @@ def run_all() -> dict[str, Any]:
     secret = secrets.token_urlsafe(48)
     base_env = {
         "JWT_SECRET": secret,
-        # The benchmark is one client address hammering one account: the production limits
-        # (the rate-limit defaults in docs/api.md) would answer 429 within a second. Their own cost is measured elsewhere.
+        # The benchmark is one client address hammering one account: the default limits
+        # (docs/api.md) would answer 429 within a second. Their own cost is measured elsewhere.
         "RATE_LIMITS_ENABLED": "false",
         "PRESSROOM_ENV": "development",
     }
