@@ -1,6 +1,6 @@
 """Login timing for a registered email (wrong password) and an unknown one, side by side.
 
-The contract (SPEC §4) asks for about the same time on both paths; tests/security shows the
+The contract (docs/api.md) asks for about the same time on both paths; tests/security shows the
 same hash work by counting verifications, this shows the clock. Run:
 
     .venv/bin/python bench/login_timing.py [--rounds 200] [--database-url sqlite:///...]

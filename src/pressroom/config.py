@@ -1,4 +1,4 @@
-"""Settings from the environment (SPEC §7); with none, SQLite in the working directory."""
+"""Settings from the environment (docs/api.md); with none, SQLite in the working directory."""
 
 from __future__ import annotations
 

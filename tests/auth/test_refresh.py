@@ -155,7 +155,7 @@ async def test_logout_with_the_parent_of_the_live_token_ends_nothing(
 ) -> None:
     """A rotated token is no longer its holder's credential: logging out with it is a 401,
     not a 204. Within the window, the direct parent of the live token is a retry crossing a
-    refresh (SPEC §4's exception), so the session goes on."""
+    refresh (docs/api.md exception), so the session goes on."""
     child = await rotate(anon, author.refresh_token)
     refused = await anon.post("/auth/logout", json={"refreshToken": author.refresh_token})
     assert_error(refused, 401, "AUTHENTICATION_ERROR")

@@ -1,5 +1,5 @@
 """A mistake in `DATABASE_URL` or `REDIS_URL` stops any command with one line that names the
-setting and what is wrong, exit code 2, and no traceback (SPEC §7); `--debug` shows one."""
+setting and what is wrong, exit code 2, and no traceback (docs/api.md); `--debug` shows one."""
 
 from __future__ import annotations
 

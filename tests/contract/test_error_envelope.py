@@ -1,4 +1,4 @@
-"""Every non-2xx reply, ours or the framework's, is the one envelope of SPEC §1."""
+"""Every non-2xx reply, ours or the framework's, is the one envelope of docs/api.md."""
 
 from __future__ import annotations
 

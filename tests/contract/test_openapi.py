@@ -1,5 +1,5 @@
-"""/openapi.json documents every route of SPEC §3 with the error replies it can give, each in the
-envelope's schema; nothing documents FastAPI's 422 validation shape, since we answer 400. It is
+"""/openapi.json documents every route of docs/api.md with the error replies it can give, each in
+the envelope's schema; nothing documents FastAPI's 422 validation shape, since we answer 400. It is
 written for client generators: stable operation ids, bearer security per route (checked against
 what the server does), typed pages, request fields that take null only where the server does.
 (test_response_schemas.py checks real replies against it; test_generated_client.py uses it.)"""
@@ -17,7 +17,7 @@ from tests.conftest import Person, assert_error
 
 ROOT = "http://testserver"
 API = "/api/v1"
-# SPEC §3, route by route: the error statuses each can answer besides the 400/429/503 of every
+# docs/api.md, route by route: the error statuses each can answer besides the 400/429/503 of every
 # route (and the 413/415 of every route with a body).
 ROUTES: dict[tuple[str, str], set[int]] = {
     ("post", "/users"): {409},
@@ -167,7 +167,7 @@ OPERATION_IDS = {
     ("get", "/readyz"): "getReadiness",
     ("get", "/metrics"): "getMetrics",
 }
-# Who must send a bearer token (SPEC §3 "authenticated", "self", posts:write...), who may.
+# Who must send a bearer token (docs/api.md "authenticated", "self", posts:write...), who may.
 NEEDS_A_TOKEN = {
     ("post", "/posts"),
     ("patch", "/posts/{post_id}"),

@@ -1,4 +1,4 @@
-"""Who the client is: `X-Forwarded-For` is believed only from `TRUSTED_PROXIES` (SPEC §4)."""
+"""Who the client is: `X-Forwarded-For` is believed only from `TRUSTED_PROXIES` (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Logs: JSON lines, one per request and per security event, never a secret (SPEC §6)."""
+"""Logs: JSON lines, one per request and per security event, never a secret (docs/api.md)."""
 
 from __future__ import annotations
 

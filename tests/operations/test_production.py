@@ -1,4 +1,4 @@
-"""Production mode refuses unsafe settings at start-up and turns off the docs (SPEC §6)."""
+"""Production mode refuses unsafe settings at start-up and turns off the docs (docs/api.md)."""
 
 from __future__ import annotations
 

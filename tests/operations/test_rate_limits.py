@@ -1,4 +1,4 @@
-"""Rate limits (SPEC §4 brute force, §6): per address, per user, login, sign-up and refresh.
+"""Rate limits (docs/api.md brute force, §6): per address, per user, login, sign-up and refresh.
 
 Each test runs with the in-process counters and with Redis (key prefix unique per test).
 Client addresses are simulated through `X-Forwarded-For` from a trusted loopback proxy.

@@ -9,7 +9,7 @@ import httpx
 from tests.conftest import Person
 
 Caller = Person | httpx.AsyncClient
-# Who may see or act, in the order SPEC §3 names them.
+# Who may see or act, in the order docs/api.md names them.
 ACTORS = ("anon", "author", "stranger", "moderator", "admin")
 # Fields a client might try to set on a post that only the server decides (mass assignment).
 SERVER_FIELDS: list[tuple[str, Any]] = [

@@ -1,4 +1,4 @@
-"""GET /posts and GET /posts/{id}: anyone reads published posts, in the shape SPEC §2 gives."""
+"""GET /posts and GET /posts/{id}: anyone reads published posts, in the shape docs/api.md gives."""
 
 from __future__ import annotations
 

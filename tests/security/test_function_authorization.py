@@ -1,5 +1,5 @@
 """OWASP API5 (broken function level authorization): every mutating route, called by each kind
-of caller, answers exactly the status the contract gives that caller (SPEC §3, §4).
+of caller, answers exactly the status the contract gives that caller (docs/api.md).
 
 Callers: anonymous, a plain user who does not own the target, the target's owner, a
 moderator and an admin. Each call acts on a fresh target, so one success cannot hide another.

@@ -1,4 +1,4 @@
-"""Counters agree with their lists (SPEC §1): a tag's `postCount` with its post list, GraphQL's
+"""Counters agree with their lists (docs/api.md): a tag's `postCount` with its post list, GraphQL's
 `totalCount` with the edges, the REST `total` with the rows, while an author is deleted and
 restored. They are counted live, each in the same statement as its page (one snapshot), and the
 published total is kept exact (tests/posts/test_published_total_races.py)."""

@@ -1,4 +1,4 @@
-"""The seed's role table: which permissions each role holds. Ownership rules live in services."""
+"""The roles table: which permissions each role holds. Ownership rules live in services."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ class Permission(StrEnum):
     POSTS_WRITE = "posts:write"
     POSTS_DELETE = "posts:delete"
     USERS_MANAGE = "users:manage"
-    # Not in the seed's table: "the admin role holds every permission and may edit any post"
-    # (SPEC §3), while moderators may delete others' posts but not edit them.
+    # Not in the original roles table: "the admin role holds every permission and may edit any post"
+    # (docs/api.md), while moderators may delete others' posts but not edit them.
     POSTS_EDIT_ANY = "posts:edit_any"
 
 

@@ -62,7 +62,7 @@ class AuthService:
         return Actor.signed_in(claims.user_id, claims.session_id, principal.email, principal.roles)
 
     async def login(self, email: str, password: str, client: ClientInfo) -> TokenPair:
-        """Sign in, throttled per address and per account (SPEC §4, §6).
+        """Sign in, throttled per address and per account (docs/api.md).
 
         Each attempt reserves one failure of the account's allowance before the password is
         checked, so concurrent guesses cannot overrun it; a success gives it back. An address
@@ -167,7 +167,7 @@ class AuthService:
     async def logout(self, refresh_token: str) -> None:
         """End the session of its live refresh token.
 
-        A spent (rotated) token is judged as `refresh` judges it (SPEC §4, RFC 9700 §4.14):
+        A spent (rotated) token is judged as `refresh` judges it (docs/api.md, RFC 9700 §4.14):
         it is not the holder's credential any more, so it ends no session by right. Presented
         again it means theft and revokes its family, as at /auth/refresh; the direct parent of
         the live token within the grace window changes nothing. Either way the answer is 401,

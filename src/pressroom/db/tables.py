@@ -1,4 +1,5 @@
-"""Table definitions (SQLAlchemy Core): the seed's schema plus roles, settings and sessions.
+"""Table definitions (SQLAlchemy Core): users, profiles, posts and tags, plus roles, settings and
+sessions.
 
 Migrations in `migrations/versions/` create these; queries in the repositories use them.
 """

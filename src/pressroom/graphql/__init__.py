@@ -1,1 +1,1 @@
-"""The GraphQL door (`/graphql`): the seed's schema over the same services as REST."""
+"""The GraphQL door (`/graphql`): schema.graphql served over the same services as REST."""

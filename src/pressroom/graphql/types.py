@@ -1,5 +1,5 @@
-"""GraphQL output types and mutation payloads: the seed's names, shaped from the services'
-plain records."""
+"""GraphQL output types and mutation payloads, named as in docs/api.md and shaped from the
+services' plain records."""
 
 from __future__ import annotations
 

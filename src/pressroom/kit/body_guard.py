@@ -66,7 +66,7 @@ class BodyGuardMiddleware:
         """Read the whole JSON body (it is parsed whole anyway), refuse it if an object in it
         repeats a key, and hand it on. Every parser here (FastAPI's json.loads, orjson) keeps
         the last of two equal keys; two components reading one body could then disagree about
-        it, so SPEC §1 refuses it instead of guessing."""
+        it, so docs/api.md refuses it instead of guessing."""
         chunks: list[bytes] = []
         received = 0
         while True:

@@ -10,5 +10,5 @@ def normalise_email(value: str) -> str:
     or compatibility look-alike ("ａｎｎ@example.com") and any letter case give one address.
 
     Done here, not with the database's lower(): SQLite's folds only ASCII, and the two
-    databases must agree on who is a duplicate (SPEC §4)."""
+    databases must agree on who is a duplicate (docs/api.md)."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())

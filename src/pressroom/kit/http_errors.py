@@ -1,4 +1,4 @@
-"""Turns every failure, ours or the framework's, into the one error envelope of SPEC §1."""
+"""Turns every failure, ours or the framework's, into the one error envelope of docs/api.md."""
 
 from __future__ import annotations
 

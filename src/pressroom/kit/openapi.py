@@ -49,7 +49,7 @@ _DESCRIPTIONS = {
     503: "A dependency is down (SERVICE_UNAVAILABLE); see Retry-After",
 }
 # Response models are `*Out` in code, apart from the records of the same name; clients see
-# the resources as SPEC §2 names them: `Post`, `User`, `Tag`.
+# the resources as docs/api.md names them: `Post`, `User`, `Tag`.
 _CODE_SUFFIX = "Out"
 
 

@@ -1,4 +1,4 @@
-"""Password hashing (argon2id, bcrypt still verified) and the password rules of SPEC §4."""
+"""Password hashing (argon2id, bcrypt still verified) and the password rules of docs/api.md."""
 
 from __future__ import annotations
 

@@ -95,7 +95,7 @@ class QuotaState:
 
 @dataclass(frozen=True, slots=True)
 class Policies:
-    """SPEC §6's limits, each configurable; the names are what clients see in the headers."""
+    """docs/api.md limits, each configurable; the names are what clients see in the headers."""
 
     per_address: Policy
     per_user: Policy

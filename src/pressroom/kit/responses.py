@@ -28,7 +28,7 @@ def error_body(
 
 def error_headers(error: AppError) -> dict[str, str]:
     # An error answers this request at this moment; a failed login must not sit in a cache
-    # (SPEC §4: auth responses carry no-store; RFC 6749 §5.2 asks it of token errors too).
+    # (docs/api.md: auth responses carry no-store; RFC 6749 §5.2 asks it of token errors too).
     headers: dict[str, str] = {"Cache-Control": "no-store"}
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="pressroom"'

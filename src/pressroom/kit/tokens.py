@@ -16,7 +16,7 @@ from pressroom.kit.errors import AuthenticationFailed
 from pressroom.kit.ids import is_row_id
 
 ALGORITHM = "HS256"
-REFRESH_TOKEN_BYTES = 32  # 256 bits; SPEC asks for at least 128
+REFRESH_TOKEN_BYTES = 32  # 256 bits; docs/api.md asks for at least 128
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti", "sid"]
 # Verified tokens are remembered (expiry re-checked on every use): a client sends the same token
 # for its whole lifetime, and each verification cost ~0.1 ms of CPU (docs/performance.md).

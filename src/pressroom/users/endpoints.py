@@ -36,7 +36,7 @@ SEARCH_MAX_CHARS = 100
 
 class _SignUpRoute(APIRoute):
     """Sign-up's route: a body that fails the model's rules is refused with the password rule's
-    findings too (SPEC §1: every failing field in one answer). FastAPI refuses the body before
+    findings too (docs/api.md: every failing field in one answer). FastAPI refuses the body before
     the endpoint runs, and the password rule depends on the settings, so the model cannot hold
     it; the refusal is completed here, by the same service method GraphQL's uses."""
 

@@ -78,7 +78,7 @@ class UserService:
 
     def sign_up_input(self, raw: dict[str, Any]) -> CreateUserRequest:
         """A sign-up body (GraphQL's input as REST's JSON), refused with every failing field at
-        once, the password rule included (SPEC §1); `sign_up` checks the password again."""
+        once, the password rule included (docs/api.md); `sign_up` checks the password again."""
         try:
             return parse_input(CreateUserRequest, raw)
         except ValidationFailed as failed:
@@ -234,7 +234,7 @@ class UserService:
             if "roles" in given and not manager:
                 raise Forbidden("Changing roles requires the users:manage permission")
             if "roles" in given and changes.roles is not None and Role.USER not in changes.roles:
-                # Refused, not added silently: every account holds `user` (the base of SPEC §4's
+                # Refused, not added silently: every account holds `user` (the base of docs/api.md
                 # table, the sign-up default), and a body is applied as sent or not at all.
                 raise ValidationFailed.on("roles", ROLES_WITHOUT_USER)
             now = utcnow()
