@@ -52,7 +52,7 @@ class Services:
         revoked = RevokedSessions(shared, ttl_seconds=settings.access_token_ttl_seconds)
         hasher = PasswordHasher()
         tokens = AccessTokens(settings)
-        auth = AuthService(db, hasher, tokens, settings, metrics, limits, revoked)
+        auth = AuthService(hasher, tokens, settings, metrics, limits, revoked)
         return cls(
             settings=settings,
             db=db,
@@ -63,9 +63,9 @@ class Services:
             hasher=hasher,
             auth=auth,
             # A deleted account's sessions are auth's to end (users.service.AccountSessions).
-            users=UserService(db, hasher, settings, metrics, limits, sessions=auth),
-            posts=PostService(db, metrics),
-            tags=TagService(db),
+            users=UserService(hasher, settings, metrics, limits, sessions=auth),
+            posts=PostService(metrics),
+            tags=TagService(),
         )
 
     async def close(self) -> None:

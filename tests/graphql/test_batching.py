@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pressroom.auth.actor import Actor
+from pressroom.db.units import unit_of_work
 from pressroom.posts.schemas import CreatePostRequest
 from pressroom.services import Services
 from pressroom.users.schemas import CreateUserRequest
@@ -18,29 +19,32 @@ NESTED = """{ users(pagination: {first: 20}) { edges { node { id
 
 async def add_writers(services: Services, count: int, start: int) -> None:
     """Users with published posts, each post carrying two tags."""
-    for n in range(start, start + count):
-        view = await services.users.sign_up(
-            CreateUserRequest.model_validate(
-                {
-                    "email": f"writer{n}@example.com",
-                    "password": PASSWORD,
-                    "profile": {"firstName": "Writer", "lastName": f"N{n}"},
-                }
-            )
-        )
-        writer = Actor.signed_in(view.user.id, 0, view.user.email, view.user.roles)
-        for p in range(POSTS_PER_USER):
-            await services.posts.create(
-                writer,
-                CreatePostRequest.model_validate(
+    async with unit_of_work(services.db) as uow:
+        for n in range(start, start + count):
+            view = await services.users.sign_up(
+                uow,
+                CreateUserRequest.model_validate(
                     {
-                        "title": f"Post {p} by {n}",
-                        "content": "Body",
-                        "published": True,
-                        "tags": [f"tag{p}", f"writer{n}"],
+                        "email": f"writer{n}@example.com",
+                        "password": PASSWORD,
+                        "profile": {"firstName": "Writer", "lastName": f"N{n}"},
                     }
                 ),
             )
+            writer = Actor.signed_in(view.user.id, 0, view.user.email, view.user.roles)
+            for p in range(POSTS_PER_USER):
+                await services.posts.create(
+                    uow,
+                    writer,
+                    CreatePostRequest.model_validate(
+                        {
+                            "title": f"Post {p} by {n}",
+                            "content": "Body",
+                            "published": True,
+                            "tags": [f"tag{p}", f"writer{n}"],
+                        }
+                    ),
+                )
 
 
 def check_shape(data: dict[str, Any], users: int) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Response
 from pydantic import Field
 
-from pressroom.api.dependencies import ActorDep, ServicesDep, SignedInActor
+from pressroom.api.dependencies import ActorDep, ServicesDep, SignedInActor, UnitDep
 from pressroom.kit.ids import MAX_ID, IdPath
 from pressroom.kit.openapi import created, errors
 from pressroom.kit.query import ListQuery, documented, query_string
@@ -56,11 +56,12 @@ async def list_posts(
     query: Annotated[PostListQuery, query_string(PostListQuery)],
     actor: ActorDep,
     services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
     wanted = PostFilter(
         published=query.published, tag_slug=query.tag, author_id=query.author, search=query.q
     )
-    result = await services.posts.list_posts(actor, query.page_request, wanted, query.sort)
+    result = await services.posts.list_posts(uow, actor, query.page_request, wanted, query.sort)
     return JsonResponse(result.to_json(post_json))
 
 
@@ -72,9 +73,9 @@ async def list_posts(
     operation_id="createPost",
 )
 async def create_post(
-    body: CreatePostRequest, actor: SignedInActor, services: ServicesDep
+    body: CreatePostRequest, actor: SignedInActor, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    post = await services.posts.create(actor, body)
+    post = await services.posts.create(uow, actor, body)
     return JsonResponse(
         post_json(post), status_code=201, headers={"Location": f"/api/v1/posts/{post.id}"}
     )
@@ -83,8 +84,10 @@ async def create_post(
 @router.get(
     "/posts/{post_id}", response_model=PostOut, responses=errors(401, 404), operation_id="getPost"
 )
-async def get_post(post_id: IdPath, actor: ActorDep, services: ServicesDep) -> Response:
-    return JsonResponse(post_json(await services.posts.get(actor, post_id)))
+async def get_post(
+    post_id: IdPath, actor: ActorDep, services: ServicesDep, uow: UnitDep
+) -> Response:
+    return JsonResponse(post_json(await services.posts.get(uow, actor, post_id)))
 
 
 @router.patch(
@@ -94,9 +97,13 @@ async def get_post(post_id: IdPath, actor: ActorDep, services: ServicesDep) -> R
     operation_id="updatePost",
 )
 async def update_post(
-    post_id: IdPath, body: UpdatePostRequest, actor: SignedInActor, services: ServicesDep
+    post_id: IdPath,
+    body: UpdatePostRequest,
+    actor: SignedInActor,
+    services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
-    return JsonResponse(post_json(await services.posts.update(actor, post_id, body)))
+    return JsonResponse(post_json(await services.posts.update(uow, actor, post_id, body)))
 
 
 @router.delete(
@@ -105,8 +112,10 @@ async def update_post(
     responses=errors(401, 403, 404),
     operation_id="deletePost",
 )
-async def delete_post(post_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
-    await services.posts.delete(actor, post_id)
+async def delete_post(
+    post_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
+) -> Response:
+    await services.posts.delete(uow, actor, post_id)
     return Response(status_code=204)
 
 
@@ -118,9 +127,11 @@ async def delete_post(post_id: IdPath, actor: SignedInActor, services: ServicesD
     openapi_extra=documented(SortedPostsQuery),
 )
 async def list_user_posts(
-    user_id: IdPath, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
+    user_id: IdPath, query: SortedPostsParams, actor: ActorDep, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    result = await services.posts.list_by_author(actor, user_id, query.page_request, query.sort)
+    result = await services.posts.list_by_author(
+        uow, actor, user_id, query.page_request, query.sort
+    )
     return JsonResponse(result.to_json(post_json))
 
 
@@ -132,7 +143,7 @@ async def list_user_posts(
     openapi_extra=documented(SortedPostsQuery),
 )
 async def list_tag_posts(
-    slug: Slug, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
+    slug: Slug, query: SortedPostsParams, actor: ActorDep, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    result = await services.posts.list_by_tag(actor, slug, query.page_request, query.sort)
+    result = await services.posts.list_by_tag(uow, actor, slug, query.page_request, query.sort)
     return JsonResponse(result.to_json(post_json))

@@ -13,7 +13,7 @@ from sqlalchemy.sql import ColumnElement
 
 from pressroom.auth.actor import Actor, may_see_all_drafts
 from pressroom.auth.permissions import Permission
-from pressroom.db.engine import Database
+from pressroom.db.units import UnitOfWork
 from pressroom.kit.clock import utcnow
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
@@ -48,18 +48,21 @@ def _may_delete(actor: Actor, post: PostRecord) -> bool:
 
 
 class PostService:
-    def __init__(self, db: Database, metrics: Metrics) -> None:
-        self.db = db
+    def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
 
-    async def repair_counters(self) -> list[CounterRepair]:
+    async def repair_counters(
+        self,
+        uow: UnitOfWork,
+    ) -> list[CounterRepair]:
         """The kept counters set from the rows they count (an operator's command: no actor);
         the ones that were off. `postCount` and other totals are counted live: nothing to keep."""
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             return await PostRepository(conn).repair_published_total()
 
     async def list_posts(
         self,
+        uow: UnitOfWork,
         actor: Actor,
         page: PageRequest,
         query: PostFilter,
@@ -71,12 +74,12 @@ class PostService:
         where = _list_conditions(actor, query)
         if where is None:
             return Page([], page, 0)
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             items, total = await PostRepository(conn).page(page=page, sort=fields, where=where)
         return Page(items, page, total)
 
     async def list_slice(
-        self, actor: Actor, request: SliceRequest, query: PostFilter
+        self, uow: UnitOfWork, actor: Actor, request: SliceRequest, query: PostFilter
     ) -> Slice[PostRecord]:
         """The cursor-paginated post list (GraphQL) under `list_posts`' rules: published posts
         newest published first, or the drafts the actor may see, newest first."""
@@ -84,11 +87,11 @@ class PostService:
         if where is None:
             return Slice.empty()
         key = PostSortKey.PUBLISHED_AT if query.published else PostSortKey.CREATED_AT
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             return await PostRepository(conn).slice(key=key, where=where, request=request)
 
     async def slices_by_authors(
-        self, actor: Actor, user_ids: Sequence[int], request: SliceRequest
+        self, uow: UnitOfWork, actor: Actor, user_ids: Sequence[int], request: SliceRequest
     ) -> dict[int, Slice[PostRecord]]:
         """Many users' posts at once, newest first, each under `list_by_author`'s rule:
         published posts, plus drafts for their author and moderators."""
@@ -99,20 +102,25 @@ class PostService:
                 if actor.user_id is not None
                 else PostConditions.published(True)
             )
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             return await PostRepository(conn).slices_by_author(
                 user_ids, where=where, request=request
             )
 
     async def list_by_author(
-        self, actor: Actor, user_id: int, page: PageRequest, sort: str | None = None
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        user_id: int,
+        page: PageRequest,
+        sort: str | None = None,
     ) -> Page[PostRecord]:
         """A user's published posts, and their drafts too for themself and moderators."""
         fields = parse_sort(sort, PostSortKey, DEFAULT_DRAFT_SORT)
         where = [PostConditions.by_author(user_id)]
         if not (actor.is_user(user_id) or may_see_all_drafts(actor)):
             where.append(PostConditions.published(True))
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             repo = PostRepository(conn)
             items, total = await repo.page(page=page, sort=fields, where=where)
             # Only an empty page needs telling "no posts" apart from "no such user".
@@ -121,26 +129,26 @@ class PostService:
         return Page(items, page, total)
 
     async def list_by_tag(
-        self, actor: Actor, slug: str, page: PageRequest, sort: str | None = None
+        self, uow: UnitOfWork, actor: Actor, slug: str, page: PageRequest, sort: str | None = None
     ) -> Page[PostRecord]:
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             if await TagRepository(conn).id_for_slug(slug, tag_reader(actor)) is None:
                 raise NotFound("Tag not found")
-        return await self.list_posts(actor, page, PostFilter(tag_slug=slug), sort)
+        return await self.list_posts(uow, actor, page, PostFilter(tag_slug=slug), sort)
 
-    async def get(self, actor: Actor, post_id: int) -> PostRecord:
-        async with self.db.read() as conn:
+    async def get(self, uow: UnitOfWork, actor: Actor, post_id: int) -> PostRecord:
+        async with uow.read() as conn:
             post = await PostRepository(conn).get(post_id)
         if post is None or not may_see(actor, post):
             raise NotFound(POST_NOT_FOUND)
         return post
 
-    async def create(self, actor: Actor, data: CreatePostRequest) -> PostRecord:
+    async def create(self, uow: UnitOfWork, actor: Actor, data: CreatePostRequest) -> PostRecord:
         actor.require(Permission.POSTS_WRITE)
         if data.published and not data.content.strip():
             raise Unprocessable(EMPTY_POST)
         tag_names = _tag_names(data.tags)
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             # Checked and held in the insert's transaction: an author deleted meanwhile gets a
             # 401 and no post, never a post stored behind a 500 (docs/security.md, races).
             user_id = await require_live_account(conn, actor)
@@ -158,13 +166,15 @@ class PostService:
             self.metrics.count("post_published")
         return post
 
-    async def update(self, actor: Actor, post_id: int, changes: UpdatePostRequest) -> PostRecord:
+    async def update(
+        self, uow: UnitOfWork, actor: Actor, post_id: int, changes: UpdatePostRequest
+    ) -> PostRecord:
         actor.require_user_id()
         given = changes.given()
         tag_names = (
             _tag_names(changes.tags) if "tags" in given and changes.tags is not None else None
         )
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = PostRepository(conn)
             post = await self._locked(conn, repo, actor, post_id)
             if not _may_edit(actor, post):
@@ -192,9 +202,9 @@ class PostService:
             self.metrics.count("post_published")
         return updated
 
-    async def delete(self, actor: Actor, post_id: int) -> None:
+    async def delete(self, uow: UnitOfWork, actor: Actor, post_id: int) -> None:
         actor.require_user_id()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = PostRepository(conn)
             post = await self._locked(conn, repo, actor, post_id)
             if not _may_delete(actor, post):

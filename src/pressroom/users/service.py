@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pressroom.auth.actor import SESSION_ENDED, Actor
 from pressroom.auth.permissions import Permission, Role
 from pressroom.config import Settings
-from pressroom.db.engine import Database
+from pressroom.db.units import UnitOfWork
 from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.clock import utcnow
 from pressroom.kit.cursors import Slice, SliceRequest
@@ -57,14 +57,12 @@ class AccountSessions(Protocol):
 class UserService:
     def __init__(
         self,
-        db: Database,
         hasher: PasswordHasher,
         settings: Settings,
         metrics: Metrics,
         limits: RateLimits,
         sessions: AccountSessions,
     ) -> None:
-        self.db = db
         self.hasher = hasher
         self.settings = settings
         self.metrics = metrics
@@ -97,6 +95,7 @@ class UserService:
 
     async def sign_up(
         self,
+        uow: UnitOfWork,
         data: CreateUserRequest,
         roles: tuple[Role, ...] = (Role.USER,),
         client: ClientInfo | None = None,
@@ -111,11 +110,11 @@ class UserService:
                 self.limits.policies.sign_up_per_address, client.address, message=TOO_MANY_SIGN_UPS
             )
         self.check_new_password(data.password)
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             if await UserRepository(conn).email_taken(data.email):
                 raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]})
-        await self.db.idle()
-        password_hash = await self.hasher.hash(data.password)
+        async with uow.released() as no_connection:
+            password_hash = await self.hasher.hash(no_connection, data.password)
         profile = Profile(
             data.profile.first_name,
             data.profile.last_name,
@@ -123,7 +122,7 @@ class UserService:
             data.profile.bio,
         )
         try:
-            async with self.db.write() as conn:
+            async with uow.write() as conn:
                 repo = UserRepository(conn)
                 if await repo.email_taken(data.email):
                     raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]})
@@ -145,19 +144,20 @@ class UserService:
         log.info("user_signed_up", target_user_id=user.id)
         return UserView(user, full=True)
 
-    async def get(self, actor: Actor, user_id: int) -> UserView:
+    async def get(self, uow: UnitOfWork, actor: Actor, user_id: int) -> UserView:
         actor.require_user_id()
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             user = await UserRepository(conn).get(user_id)
         if user is None:
             raise NotFound(USER_NOT_FOUND)
         return self._view(actor, user)
 
-    async def current(self, actor: Actor) -> UserView:
-        return await self.get(actor, actor.require_user_id())
+    async def current(self, uow: UnitOfWork, actor: Actor) -> UserView:
+        return await self.get(uow, actor, actor.require_user_id())
 
     async def list_users(
         self,
+        uow: UnitOfWork,
         actor: Actor,
         page: PageRequest,
         *,
@@ -169,7 +169,7 @@ class UserService:
         fields = parse_sort(sort, UserSortKey, DEFAULT_USER_SORT)
         if not manager and any(f.key is UserSortKey.EMAIL for f in fields):
             raise Forbidden("Sorting by email requires the users:manage permission")
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             users, total = await UserRepository(conn).page(
                 page=page,
                 sort=fields,
@@ -181,6 +181,7 @@ class UserService:
 
     async def list_slice(
         self,
+        uow: UnitOfWork,
         actor: Actor,
         request: SliceRequest,
         *,
@@ -189,7 +190,7 @@ class UserService:
     ) -> Slice[UserView]:
         """The cursor-paginated user list (GraphQL), newest first, under `list_users`' rules."""
         manager = self._may_list(actor, role)
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             found = await UserRepository(conn).slice(
                 request=request,
                 search=search.strip() if search else None,
@@ -199,13 +200,15 @@ class UserService:
         views = [self._view(actor, u) for u in found.items]
         return Slice(views, found.positions, found.total, found.has_next, found.has_previous)
 
-    async def views(self, actor: Actor, user_ids: Sequence[int]) -> dict[int, UserView]:
+    async def views(
+        self, uow: UnitOfWork, actor: Actor, user_ids: Sequence[int]
+    ) -> dict[int, UserView]:
         """Many users at once (authors of a post list), each as this actor may see them.
 
         Unlike `get`, anonymous callers may ask: a post's author is public (REST shows its id
         and profile on every post), and the public view shows nothing more.
         """
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             found = await UserRepository(conn).get_many(user_ids)
         return {user_id: self._view(actor, user) for user_id, user in found.items()}
 
@@ -221,10 +224,12 @@ class UserService:
                 raise ValidationFailed.on("role", f"unknown role {role!r}")
         return manager
 
-    async def update(self, actor: Actor, user_id: int, changes: UpdateUserRequest) -> UserView:
+    async def update(
+        self, uow: UnitOfWork, actor: Actor, user_id: int, changes: UpdateUserRequest
+    ) -> UserView:
         actor.require_user_id()
         given = changes.given()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = UserRepository(conn)
             await require_live_account(conn, actor, hold=False)
             target = _found(actor, user_id, await repo.get(user_id))
@@ -261,9 +266,9 @@ class UserService:
             updated = _found(actor, user_id, await repo.get(user_id))
         return self._view(actor, updated)
 
-    async def delete(self, actor: Actor, user_id: int) -> None:
+    async def delete(self, uow: UnitOfWork, actor: Actor, user_id: int) -> None:
         actor.require_user_id()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = UserRepository(conn)
             await require_live_account(conn, actor, hold=False)
             target = _found(actor, user_id, await repo.get(user_id))
