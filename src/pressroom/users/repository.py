@@ -6,20 +6,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, literal_column, or_, select, update
+from sqlalchemy import bindparam, delete, exc, func, insert, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from pressroom.db.direct import DirectQuery, ResultRow
 from pressroom.db.paging import fetch_page, fetch_slice
 from pressroom.db.tables import profiles, user_roles, user_settings, users
-from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.email_addresses import normalise_email
-from pressroom.kit.pagination import PageRequest
 from pressroom.kit.search import escape_like
 from pressroom.kit.sorting import SortField
+from pressroom.kit.windows import Window, Windowed
 from pressroom.users.models import Profile, UserRecord
 from pressroom.users.sorting import UserSortKey
+
+
+class EmailTaken(Exception):
+    """A live account already has this address (the unique index on lower(email) said so)."""
+
 
 # GraphQL user lists run newest first; their cursors name this key.
 USER_SLICE_KEY = "created_at"
@@ -125,17 +129,21 @@ class UserRepository:
         roles: Sequence[str],
         now: datetime,
     ) -> int:
-        user_id = await self.conn.scalar(
-            insert(users)
-            .values(
-                email=email,
-                email_verified=False,
-                password_hash=password_hash,
-                created_at=now,
-                updated_at=now,
+        try:
+            user_id = await self.conn.scalar(
+                insert(users)
+                .values(
+                    email=email,
+                    email_verified=False,
+                    password_hash=password_hash,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(users.c.id)
             )
-            .returning(users.c.id)
-        )
+        except exc.IntegrityError:
+            # Two sign-ups with one email raced past the check; the unique index decided.
+            raise EmailTaken(email) from None
         assert user_id is not None
         await self.conn.execute(
             insert(profiles).values(
@@ -158,7 +166,7 @@ class UserRepository:
     async def page(
         self,
         *,
-        page: PageRequest,
+        window: Window,
         sort: Sequence[SortField[UserSortKey]],
         search: str | None,
         search_email: bool,
@@ -173,18 +181,18 @@ class UserRepository:
             source=_USER_SOURCE,
             where=where,
             order_by=[*order_by, tie_breaker],
-            page=page,
+            window=window,
         )
         return [_record(row) for row in rows], total
 
     async def slice(
         self,
         *,
-        request: SliceRequest,
+        window: Window,
         search: str | None,
         search_email: bool,
         role: str | None,
-    ) -> Slice[UserRecord]:
+    ) -> Windowed[UserRecord]:
         """Newest first, by keyset on (created_at, id)."""
         found = await fetch_slice(
             self.conn,
@@ -193,10 +201,10 @@ class UserRepository:
             where=_list_conditions(search=search, search_email=search_email, role=role),
             key=users.c.created_at,
             tie=users.c.id,
-            request=request,
-            after=request.after_for(USER_SLICE_KEY),
+            size=window.size,
+            after=window.after_for(USER_SLICE_KEY),
         )
-        return found.as_slice([_record(row._mapping) for row in found.rows], USER_SLICE_KEY)
+        return found.windowed([_record(row._mapping) for row in found.rows], USER_SLICE_KEY)
 
     async def get_many(self, user_ids: Sequence[int]) -> dict[int, UserRecord]:
         """Live users by id, in one statement; unknown and deleted ids are left out."""
