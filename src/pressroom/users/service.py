@@ -29,7 +29,7 @@ from pressroom.kit.ratelimit import RateLimits
 from pressroom.kit.sorting import parse_sort
 from pressroom.kit.validation import parse_input
 from pressroom.kit.windows import Window
-from pressroom.users.models import Profile, UserRecord, UserView
+from pressroom.users.models import Profile, UserQuery, UserRecord, UserView
 from pressroom.users.repository import EmailTaken, UserRepository
 from pressroom.users.schemas import CreateUserRequest, UpdateUserRequest
 from pressroom.users.sorting import DEFAULT_USER_SORT, UserSortKey
@@ -167,15 +167,10 @@ class UserService:
         fields = parse_sort(sort, UserSortKey, DEFAULT_USER_SORT)
         if not manager and any(f.key is UserSortKey.EMAIL for f in fields):
             raise Forbidden("Sorting by email requires the users:manage permission")
+        wanted = UserQuery(manager, search.strip() if search else None, role, tuple(fields))
         async with self.db.read() as conn:
-            users, total = await UserRepository(conn).page(
-                window=Window.of_page(page),
-                sort=fields,
-                search=search.strip() if search else None,
-                search_email=manager,
-                role=role,
-            )
-        return Page([self._view(actor, u) for u in users], page, total)
+            found = await UserRepository(conn).find(wanted, Window.of_page(page))
+        return Page([self._view(actor, u) for u in found.items], page, found.total)
 
     async def list_slice(
         self,
@@ -187,14 +182,9 @@ class UserService:
     ) -> Slice[UserView]:
         """The cursor-paginated user list (GraphQL), newest first, under `list_users`' rules."""
         manager = self._may_list(actor, role)
+        wanted = UserQuery(manager, search.strip() if search else None, role)
         async with self.db.read() as conn:
-            window = await UserRepository(conn).slice(
-                window=Window.of_slice(request),
-                search=search.strip() if search else None,
-                search_email=manager,
-                role=role,
-            )
-        found = window.slice()
+            found = (await UserRepository(conn).find(wanted, Window.of_slice(request))).slice()
         views = [self._view(actor, u) for u in found.items]
         return Slice(views, found.positions, found.total, found.has_next, found.has_previous)
 
