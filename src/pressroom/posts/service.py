@@ -68,7 +68,7 @@ class PostService:
         )
         if not _may_ask(actor, query):
             return Page([], page, 0)
-        wanted = PostQuery(reader_of(actor), query, tuple(fields))
+        wanted = PostQuery(reader_of(actor), query, fields)
         async with self.db.read() as conn:
             found = await PostRepository(conn).find(wanted, Window.of_page(page))
         return found.page(page)
@@ -102,9 +102,7 @@ class PostService:
     ) -> Page[PostRecord]:
         """A user's published posts, and their drafts too for themself and moderators."""
         fields = parse_sort(sort, PostSortKey, DEFAULT_DRAFT_SORT)
-        wanted = PostQuery(
-            reader_of(actor), PostFilter(published=None, author_id=user_id), tuple(fields)
-        )
+        wanted = PostQuery(reader_of(actor), PostFilter(published=None, author_id=user_id), fields)
         async with self.db.read() as conn:
             repo = PostRepository(conn)
             found = await repo.find(wanted, Window.of_page(page))

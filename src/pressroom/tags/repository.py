@@ -118,9 +118,9 @@ class TagRepository:
         self.conn = conn
 
     async def page(
-        self, window: Window, sort: Sequence[SortField[TagSortKey]]
+        self, window: Window, sort: tuple[SortField[TagSortKey], ...]
     ) -> tuple[list[TagRecord], int]:
-        rows, total = await run_page(self.conn, *_built_list(tuple(sort)), window=window)
+        rows, total = await run_page(self.conn, *_built_list(sort), window=window)
         return [_record(row) for row in rows], total
 
     async def slice(self, window: Window) -> Windowed[TagRecord]:

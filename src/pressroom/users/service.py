@@ -167,7 +167,7 @@ class UserService:
         fields = parse_sort(sort, UserSortKey, DEFAULT_USER_SORT)
         if not manager and any(f.key is UserSortKey.EMAIL for f in fields):
             raise Forbidden("Sorting by email requires the users:manage permission")
-        wanted = UserQuery(manager, search.strip() if search else None, role, tuple(fields))
+        wanted = UserQuery(manager, search.strip() if search else None, role, fields)
         async with self.db.read() as conn:
             found = await UserRepository(conn).find(wanted, Window.of_page(page))
         return Page([self._view(actor, u) for u in found.items], page, found.total)
