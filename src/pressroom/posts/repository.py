@@ -180,6 +180,12 @@ def _sees(query: PostQuery) -> _Sees:
     return _Sees.ALL if wanted.author_id == reader.user_id else _Sees.PUBLISHED
 
 
+def _may_see(reader: Reader, row: ResultRow) -> bool:
+    """`_sees` for one post: published (its author is live: the join), or a draft the reader
+    wrote or reviews."""
+    return bool(row["published"]) or reader.sees_all_drafts or row["user_id"] == reader.user_id
+
+
 def _shape_and_params(query: PostQuery) -> tuple[_Shape, dict[str, Any]]:
     wanted = query.filter
     params: dict[str, Any] = {"reader_id": query.reader.user_id}
@@ -251,9 +257,12 @@ class PostRepository:
     def _rows_carry_tags(self) -> bool:
         return self.conn.dialect.name == "postgresql"
 
-    async def get(self, post_id: int) -> PostRecord | None:
+    async def get(self, post_id: int, reader: Reader | None = None) -> PostRecord | None:
+        """The post, if `reader` may see it (None: the post as its own write reads it back).
+        The rule is applied to the row: read by primary key, filtering in SQL saves no work,
+        and one SQL text for every reader keeps the hot statement prepared once."""
         row = await _ONE_POST.first(self.conn, {"post_id": post_id})
-        if row is None:
+        if row is None or not (reader is None or _may_see(reader, row)):
             return None
         if self._rows_carry_tags:
             return _record(row, _tags_of(row))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pressroom.auth.actor import Actor, may_see_all_drafts, reader_of
+from pressroom.auth.actor import Actor, reader_of
 from pressroom.auth.permissions import Permission
 from pressroom.db.connection import Connection
 from pressroom.db.engine import Database
@@ -30,10 +30,6 @@ from pressroom.users.service import require_live_account
 
 POST_NOT_FOUND = "Post not found"
 EMPTY_POST = "A post needs content before it can be published"
-
-
-def may_see(actor: Actor, post: PostRecord) -> bool:
-    return post.published or actor.is_user(post.author.id) or may_see_all_drafts(actor)
 
 
 def _may_edit(actor: Actor, post: PostRecord) -> bool:
@@ -121,8 +117,8 @@ class PostService:
 
     async def get(self, actor: Actor, post_id: int) -> PostRecord:
         async with self.db.read() as conn:
-            post = await PostRepository(conn).get(post_id)
-        if post is None or not may_see(actor, post):
+            post = await PostRepository(conn).get(post_id, reader_of(actor))
+        if post is None:
             raise NotFound(POST_NOT_FOUND)
         return post
 
@@ -199,8 +195,8 @@ class PostService:
         racing this one waits and then finds the post as this one left it (gone: 404).
         The actor's own account is checked first, held the same way: deleted meanwhile, 401."""
         await require_live_account(conn, actor)
-        post = await repo.get(post_id) if await repo.lock(post_id) else None
-        if post is None or not may_see(actor, post):
+        post = await repo.get(post_id, reader_of(actor)) if await repo.lock(post_id) else None
+        if post is None:
             raise NotFound(POST_NOT_FOUND)
         return post
 
