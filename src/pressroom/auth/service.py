@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from pressroom.auth.actor import SESSION_ENDED, Actor
 from pressroom.auth.models import PresentedRefreshToken, SessionRecord, TokenPair
 from pressroom.auth.repository import SessionRepository
 from pressroom.auth.revocations import RevokedSessions
 from pressroom.config import Settings
+from pressroom.db.connection import Connection
 from pressroom.db.units import UnitOfWork
 from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.clock import utcnow
@@ -269,7 +268,7 @@ class AuthService:
         log.info("password_changed", target_user_id=user_id, sessions_ended=len(ended))
 
     async def end_account_sessions(
-        self, conn: AsyncConnection, user_id: int, now: datetime
+        self, conn: Connection, user_id: int, now: datetime
     ) -> list[int]:
         """Ends every session of an account being deleted, inside the deletion's transaction (a
         rolled-back deletion ends none). `UserService` calls it through `AccountSessions`."""

@@ -20,13 +20,3 @@ class TagRecord:
     name: str
     slug: str
     post_count: int
-
-
-@dataclass(frozen=True, slots=True)
-class TagReader:
-    """Who asks for one tag. A tag is known to a reader through a post the reader may see: a
-    published post of a live author, the reader's own post, or any post for those who review
-    every draft; a tag known only from others' drafts would tell what they are writing."""
-
-    user_id: int | None
-    sees_all_drafts: bool

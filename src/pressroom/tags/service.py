@@ -4,24 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pressroom.auth.actor import Actor, may_see_all_drafts
+from pressroom.auth.actor import Actor, reader_of
 from pressroom.auth.permissions import Permission
 from pressroom.db.units import UnitOfWork
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Conflict, NotFound
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.sorting import parse_sort
-from pressroom.tags.models import TagReader, TagRecord
+from pressroom.kit.windows import Window
+from pressroom.tags.models import TagRecord
 from pressroom.tags.repository import TagRepository
 from pressroom.tags.schemas import UpdateTagRequest
 from pressroom.tags.sorting import DEFAULT_TAG_SORT, TagSortKey
 
 TAG_NOT_FOUND = "Tag not found"
-
-
-def tag_reader(actor: Actor) -> TagReader:
-    """Tags are known through the posts one may see (`TagReader`)."""
-    return TagReader(actor.user_id, may_see_all_drafts(actor))
 
 
 class TagService:
@@ -30,12 +26,13 @@ class TagService:
     ) -> Page[TagRecord]:
         fields = parse_sort(sort, TagSortKey, DEFAULT_TAG_SORT)
         async with uow.read() as conn:
-            items, total = await TagRepository(conn).page(page, fields)
+            items, total = await TagRepository(conn).page(Window.of_page(page), fields)
         return Page(items, page, total)
 
     async def list_slice(self, uow: UnitOfWork, request: SliceRequest) -> Slice[TagRecord]:
         async with uow.read() as conn:
-            return await TagRepository(conn).slice(request)
+            found = await TagRepository(conn).slice(Window.of_slice(request))
+        return found.slice()
 
     async def post_counts(self, uow: UnitOfWork, tag_ids: Sequence[int]) -> dict[int, int]:
         async with uow.read() as conn:
@@ -43,7 +40,7 @@ class TagService:
 
     async def get(self, uow: UnitOfWork, actor: Actor, slug: str) -> TagRecord:
         async with uow.read() as conn:
-            tag = await TagRepository(conn).by_slug(slug, tag_reader(actor))
+            tag = await TagRepository(conn).by_slug(slug, reader_of(actor))
         if tag is None:
             raise NotFound(TAG_NOT_FOUND)
         return tag

@@ -6,12 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from pressroom.auth.actor import SESSION_ENDED, Actor
 from pressroom.auth.permissions import Permission, Role
 from pressroom.config import Settings
+from pressroom.db.connection import Connection
 from pressroom.db.units import UnitOfWork
 from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.clock import utcnow
@@ -30,8 +28,9 @@ from pressroom.kit.passwords import PasswordHasher, password_problems
 from pressroom.kit.ratelimit import RateLimits
 from pressroom.kit.sorting import parse_sort
 from pressroom.kit.validation import parse_input
-from pressroom.users.models import Profile, UserRecord, UserView
-from pressroom.users.repository import UserRepository
+from pressroom.kit.windows import Window
+from pressroom.users.models import Profile, UserQuery, UserRecord, UserView
+from pressroom.users.repository import EmailTaken, UserRepository
 from pressroom.users.schemas import CreateUserRequest, UpdateUserRequest
 from pressroom.users.sorting import DEFAULT_USER_SORT, UserSortKey
 
@@ -48,7 +47,7 @@ class AccountSessions(Protocol):
     composition root (services.py), rather than import auth's repository: no cycle."""
 
     async def end_account_sessions(
-        self, conn: AsyncConnection, user_id: int, now: datetime
+        self, conn: Connection, user_id: int, now: datetime
     ) -> list[int]: ...
 
     async def forget_sessions(self, session_ids: list[int]) -> None: ...
@@ -135,8 +134,7 @@ class UserService:
                     roles=role_names,
                     now=now,
                 )
-        except sa_exc.IntegrityError:
-            # Two sign-ups with one email raced past the check; the unique index decided.
+        except EmailTaken:
             raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]}) from None
         # What was just written, as `get` would read it back, without a statement to read it.
         user = UserRecord(user_id, data.email, False, tuple(role_names), profile, True, now, now)
@@ -169,15 +167,10 @@ class UserService:
         fields = parse_sort(sort, UserSortKey, DEFAULT_USER_SORT)
         if not manager and any(f.key is UserSortKey.EMAIL for f in fields):
             raise Forbidden("Sorting by email requires the users:manage permission")
+        wanted = UserQuery(manager, search.strip() if search else None, role, fields)
         async with uow.read() as conn:
-            users, total = await UserRepository(conn).page(
-                page=page,
-                sort=fields,
-                search=search.strip() if search else None,
-                search_email=manager,
-                role=role,
-            )
-        return Page([self._view(actor, u) for u in users], page, total)
+            found = await UserRepository(conn).find(wanted, Window.of_page(page))
+        return Page([self._view(actor, u) for u in found.items], page, found.total)
 
     async def list_slice(
         self,
@@ -190,13 +183,9 @@ class UserService:
     ) -> Slice[UserView]:
         """The cursor-paginated user list (GraphQL), newest first, under `list_users`' rules."""
         manager = self._may_list(actor, role)
+        wanted = UserQuery(manager, search.strip() if search else None, role)
         async with uow.read() as conn:
-            found = await UserRepository(conn).slice(
-                request=request,
-                search=search.strip() if search else None,
-                search_email=manager,
-                role=role,
-            )
+            found = (await UserRepository(conn).find(wanted, Window.of_slice(request))).slice()
         views = [self._view(actor, u) for u in found.items]
         return Slice(views, found.positions, found.total, found.has_next, found.has_previous)
 
@@ -292,7 +281,7 @@ class UserService:
         return UserView(user, full=actor.is_user(user.id) or actor.can(Permission.USERS_MANAGE))
 
 
-async def require_live_account(conn: AsyncConnection, actor: Actor, *, hold: bool = True) -> int:
+async def require_live_account(conn: Connection, actor: Actor, *, hold: bool = True) -> int:
     """The actor's user id, once their account is seen live inside the caller's write
     transaction, and with `hold` held so to its end (see `UserRepository.lock_live`).
 
