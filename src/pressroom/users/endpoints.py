@@ -13,6 +13,7 @@ from pydantic import Field
 from pressroom.api.dependencies import ClientDep, ServicesDep, SignedInActor
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.schemas import SessionList, session_json
+from pressroom.kit.bounds import ROLE_MAX_CHARS, SEARCH_MAX_CHARS, SORT_MAX_CHARS
 from pressroom.kit.errors import ValidationFailed
 from pressroom.kit.http_errors import validation_details
 from pressroom.kit.ids import IdPath
@@ -27,11 +28,9 @@ from pressroom.users.schemas import (
     UpdateUserRequest,
     UserOut,
     UserPage,
-    user_json,
 )
 
 router = api_router("/users", tags=["users"])
-SEARCH_MAX_CHARS = 100
 
 
 class _SignUpRoute(APIRoute):
@@ -58,7 +57,7 @@ class _SignUpRoute(APIRoute):
 async def sign_up(body: CreateUserRequest, services: ServicesDep, client: ClientDep) -> Response:
     view = await services.users.sign_up(body, client=client)
     return JsonResponse(
-        user_json(view),
+        UserOut.of(view),
         status_code=201,
         headers={"Location": f"/api/v1/users/{view.user.id}"},
     )
@@ -77,9 +76,11 @@ router.add_api_route(
 
 
 class UserListQuery(ListQuery):
-    sort: str | None = Field(None, max_length=200, description="created_at, last_name, email")
+    sort: str | None = Field(
+        None, max_length=SORT_MAX_CHARS, description="created_at, last_name, email"
+    )
     q: str | None = Field(None, max_length=SEARCH_MAX_CHARS)
-    role: str | None = Field(None, max_length=32)
+    role: str | None = Field(None, max_length=ROLE_MAX_CHARS)
 
 
 @router.get(
@@ -97,12 +98,12 @@ async def list_users(
     result = await services.users.list_users(
         actor, query.page_request, sort=query.sort, search=query.q, role=query.role
     )
-    return JsonResponse(result.to_json(user_json))
+    return JsonResponse(UserPage([UserOut.of(v) for v in result.items], result.pagination()))
 
 
 @router.get("/me", response_model=UserOut, responses=errors(401), operation_id="getCurrentUser")
 async def current_user(actor: SignedInActor, services: ServicesDep) -> Response:
-    return JsonResponse(user_json(await services.users.current(actor)))
+    return JsonResponse(UserOut.of(await services.users.current(actor)))
 
 
 @router.post("/me/password", status_code=204, responses=errors(401), operation_id="changePassword")
@@ -137,7 +138,7 @@ async def end_session(session_id: IdPath, actor: SignedInActor, services: Servic
     "/{user_id:not_me}", response_model=UserOut, responses=errors(401, 404), operation_id="getUser"
 )
 async def get_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
-    return JsonResponse(user_json(await services.users.get(actor, user_id)))
+    return JsonResponse(UserOut.of(await services.users.get(actor, user_id)))
 
 
 @router.patch(
@@ -149,7 +150,7 @@ async def get_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep)
 async def update_user(
     user_id: IdPath, body: UpdateUserRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
-    return JsonResponse(user_json(await services.users.update(actor, user_id, body)))
+    return JsonResponse(UserOut.of(await services.users.update(actor, user_id, body)))
 
 
 @router.delete(
