@@ -75,7 +75,8 @@ def hand_written(page: Page[PostRecord]) -> bytes:
 
     p = page.pagination()
     pagination = {"page": p.page, "limit": p.limit, "total": p.total, "totalPages": p.total_pages}
-    return orjson.dumps({"data": [post_json(post) for post in page.items], "pagination": pagination})
+    data = [post_json(post) for post in page.items]
+    return orjson.dumps({"data": data, "pagination": pagination})
 
 
 def output_shapes(page: Page[PostRecord]) -> bytes:
