@@ -24,7 +24,10 @@ from pressroom.graphql.inputs import (
     UpdatePostInput,
     UpdateUserInput,
     UserFilter,
+    bounded,
+    given,
     input_dict,
+    parse_id,
 )
 from pressroom.graphql.relay import (
     Connection,
@@ -48,8 +51,8 @@ from pressroom.graphql.types import (
     described_mutation,
     graphql_id,
 )
+from pressroom.kit.bounds import ROLE_MAX_CHARS, SEARCH_MAX_CHARS, SLUG_MAX_CHARS
 from pressroom.kit.cursors import MAX_SLICE_SIZE, slice_request
-from pressroom.kit.errors import ValidationFailed
 from pressroom.kit.validation import parse_input
 from pressroom.posts import models as post_models
 from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
@@ -58,28 +61,6 @@ from pressroom.users.schemas import UpdateUserRequest
 V = TypeVar("V")
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
-MAX_ID = 2**63 - 1
-# The same bounds REST puts on these query parameters.
-SEARCH_MAX_CHARS = 100
-ROLE_MAX_CHARS = 32
-TAG_SLUG_MAX_CHARS = 50
-
-
-def given(value: V | None) -> V | None:
-    """An input field the client left out reads as None."""
-    return None if value is strawberry.UNSET else value
-
-
-def parse_id(value: str, field: str = "id") -> int:
-    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_ID:
-        raise ValidationFailed.on(field, "must be a positive integer id")
-    return int(value)
-
-
-def bounded(value: str | None, field: str, max_chars: int) -> str | None:
-    if value is not None and len(value) > max_chars:
-        raise ValidationFailed.on(field, f"must be at most {max_chars} characters")
-    return value
 
 
 def tokens(pair: TokenPair) -> AuthTokens:
@@ -173,7 +154,7 @@ class Query:
             author = given(wanted.author)
             query = post_models.PostFilter(
                 published=given(wanted.published) is not False,
-                tag_slug=bounded(given(wanted.tag), "tag", TAG_SLUG_MAX_CHARS),
+                tag_slug=bounded(given(wanted.tag), "tag", SLUG_MAX_CHARS),
                 author_id=None if author is None else parse_id(author, "author"),
                 search=bounded(given(wanted.q), "q", SEARCH_MAX_CHARS),
             )

@@ -1,11 +1,11 @@
-"""Plain records of posts."""
+"""Plain records of posts. `PostRecord` is also the post's response shape (kit/output.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from pressroom.auth.actor import Reader
+from pressroom.kit.output import Timestamp, output
 from pressroom.kit.sorting import SortField
 from pressroom.posts.sorting import PostSortKey
 from pressroom.tags.models import TagRef
@@ -14,17 +14,18 @@ from pressroom.users.models import Author
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, 2.5x the cost,
 # and a page of posts builds 120 of these records; nothing changes a record once built.
+@output
 @dataclass(slots=True)
 class PostRecord:
     id: int
     title: str
     content: str
     published: bool
-    published_at: datetime | None
+    published_at: Timestamp | None
     author: Author
     tags: tuple[TagRef, ...]
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 @dataclass(frozen=True, slots=True)

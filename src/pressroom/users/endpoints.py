@@ -13,6 +13,7 @@ from pydantic import Field
 from pressroom.api.dependencies import ClientDep, ServicesDep, SignedInActor, UnitDep
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.schemas import SessionList, session_json
+from pressroom.kit.bounds import ROLE_MAX_CHARS, SEARCH_MAX_CHARS, SORT_MAX_CHARS
 from pressroom.kit.errors import ValidationFailed
 from pressroom.kit.http_errors import validation_details
 from pressroom.kit.ids import IdPath
@@ -27,11 +28,9 @@ from pressroom.users.schemas import (
     UpdateUserRequest,
     UserOut,
     UserPage,
-    user_json,
 )
 
 router = api_router("/users", tags=["users"])
-SEARCH_MAX_CHARS = 100
 
 
 class _SignUpRoute(APIRoute):
@@ -60,7 +59,7 @@ async def sign_up(
 ) -> Response:
     view = await services.users.sign_up(uow, body, client=client)
     return JsonResponse(
-        user_json(view),
+        UserOut.of(view),
         status_code=201,
         headers={"Location": f"/api/v1/users/{view.user.id}"},
     )
@@ -79,9 +78,11 @@ router.add_api_route(
 
 
 class UserListQuery(ListQuery):
-    sort: str | None = Field(None, max_length=200, description="created_at, last_name, email")
+    sort: str | None = Field(
+        None, max_length=SORT_MAX_CHARS, description="created_at, last_name, email"
+    )
     q: str | None = Field(None, max_length=SEARCH_MAX_CHARS)
-    role: str | None = Field(None, max_length=32)
+    role: str | None = Field(None, max_length=ROLE_MAX_CHARS)
 
 
 @router.get(
@@ -100,12 +101,12 @@ async def list_users(
     result = await services.users.list_users(
         uow, actor, query.page_request, sort=query.sort, search=query.q, role=query.role
     )
-    return JsonResponse(result.to_json(user_json))
+    return JsonResponse(UserPage([UserOut.of(v) for v in result.items], result.pagination()))
 
 
 @router.get("/me", response_model=UserOut, responses=errors(401), operation_id="getCurrentUser")
 async def current_user(actor: SignedInActor, services: ServicesDep, uow: UnitDep) -> Response:
-    return JsonResponse(user_json(await services.users.current(uow, actor)))
+    return JsonResponse(UserOut.of(await services.users.current(uow, actor)))
 
 
 @router.post("/me/password", status_code=204, responses=errors(401), operation_id="changePassword")
@@ -144,7 +145,7 @@ async def end_session(
 async def get_user(
     user_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    return JsonResponse(user_json(await services.users.get(uow, actor, user_id)))
+    return JsonResponse(UserOut.of(await services.users.get(uow, actor, user_id)))
 
 
 @router.patch(
@@ -160,7 +161,7 @@ async def update_user(
     services: ServicesDep,
     uow: UnitDep,
 ) -> Response:
-    return JsonResponse(user_json(await services.users.update(uow, actor, user_id, body)))
+    return JsonResponse(UserOut.of(await services.users.update(uow, actor, user_id, body)))
 
 
 @router.delete(

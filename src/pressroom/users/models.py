@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pressroom.kit.output import output
 from pressroom.kit.sorting import SortField
 from pressroom.users.sorting import UserSortKey
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, 2.5x the cost,
 # and a page of posts builds 120 of these records; nothing changes a record once built.
+@output
 @dataclass(slots=True)
 class Profile:
     first_name: str
@@ -40,6 +42,7 @@ class UserView:
 
 
 # Not frozen, like Profile (see there).
+@output
 @dataclass(slots=True)
 class Author:
     id: int
