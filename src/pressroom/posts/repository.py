@@ -1,6 +1,6 @@
-"""All SQL about posts. On PostgreSQL a post, or a page of a list with its total, is one
-statement: each row carries its author and its tags. Elsewhere the tags of the posts are one
-more statement, whatever the size of the page."""
+"""All SQL about posts. A post, or a page of a list with its total, is one statement: each row
+carries its author and its tags (an array of records on PostgreSQL, a JSON array on SQLite).
+A slice of many authors' posts reads their tags in one more statement."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ from pressroom.kit.sorting import SortField
 from pressroom.posts.models import CounterRepair, PostRecord
 from pressroom.posts.sorting import PostSortKey
 from pressroom.tags.models import TagRef
-from pressroom.tags.repository import TagRepository, tags_of_post_column
+from pressroom.tags.repository import TagRepository, tags_of_post_column, tags_of_post_json
 from pressroom.users.models import Author, Profile
 
 _POST_COLUMNS = (
@@ -75,11 +75,23 @@ _PUBLISHED_BY_SLOT = (
     .group_by(_slot)
 )
 _POST_QUERY = select(*_POST_COLUMNS).select_from(_POST_SOURCE)
-# PostgreSQL's rows carry their tags (read by `_tags_of`), one round trip for a post or a page.
+# The rows carry their tags (read by `_tags_of`): one statement for a post or a page.
 _POST_WITH_TAGS_QUERY = _POST_QUERY.add_columns(tags_of_post_column(posts.c.id).label("tags"))
+# SQLite's: the live author as EXISTS, not a join condition on users. With `deleted_at IS NULL`
+# in the join, SQLite 3.40 first builds a Bloom filter over the whole users table, on every
+# page (40 µs of 65 with 1,000 users, growing with them; docs/performance.md).
+_SQLITE_POST_WITH_TAGS_QUERY = (
+    select(*_POST_COLUMNS, tags_of_post_json(posts.c.id).label("tags"))
+    .select_from(posts.join(profiles, profiles.c.user_id == posts.c.user_id))
+    .where(
+        select(users.c.id)
+        .where(users.c.id == posts.c.user_id, users.c.deleted_at.is_(None))
+        .exists()
+    )
+)
 _ONE_POST = DirectQuery(
     _POST_WITH_TAGS_QUERY.where(posts.c.id == bindparam("post_id")),
-    elsewhere=_POST_QUERY.where(posts.c.id == bindparam("post_id")),
+    elsewhere=_SQLITE_POST_WITH_TAGS_QUERY.where(posts.c.id == bindparam("post_id")),
 )
 # The conditions that carry no value of their own are shared objects, so the statements of the
 # pages they filter can be built once: the published list is most of the traffic.
@@ -91,7 +103,7 @@ _built_pages: dict[_PageKey, tuple[DirectQuery, Select[Any]]] = {}
 
 
 def _tags_of(row: ResultRow) -> tuple[TagRef, ...]:
-    """The tags a PostgreSQL row carries: (id, name, slug) records."""
+    """The tags a row carries: (id, name, slug) records or arrays."""
     return tuple(TagRef(tag[0], tag[1], tag[2]) for tag in row["tags"])
 
 
@@ -117,17 +129,14 @@ class PostRepository:
         self.tags = TagRepository(conn)
 
     @property
-    def _rows_carry_tags(self) -> bool:
-        return self.conn.dialect.name == "postgresql"
+    def _with_tags(self) -> Select[Any]:
+        if self.conn.dialect.name == "postgresql":
+            return _POST_WITH_TAGS_QUERY
+        return _SQLITE_POST_WITH_TAGS_QUERY
 
     async def get(self, post_id: int) -> PostRecord | None:
         row = await _ONE_POST.first(self.conn, {"post_id": post_id})
-        if row is None:
-            return None
-        if self._rows_carry_tags:
-            return _record(row, _tags_of(row))
-        tags_by_post = await self.tags.tags_of_posts([post_id])
-        return _record(row, tags_by_post[post_id])
+        return None if row is None else _record(row, _tags_of(row))
 
     async def page(
         self,
@@ -142,21 +151,20 @@ class PostRepository:
             if built is None:
                 statement, count = _page_statements(_POST_WITH_TAGS_QUERY, sort, where)
                 built = (
-                    DirectQuery(statement, elsewhere=_page_statements(_POST_QUERY, sort, where)[0]),
+                    DirectQuery(
+                        statement,
+                        elsewhere=_page_statements(_SQLITE_POST_WITH_TAGS_QUERY, sort, where)[0],
+                    ),
                     count,
                 )
                 if len(_built_pages) < MAX_BUILT_PAGES:  # sort orders are few, but from clients
                     _built_pages[key] = built
             rows, total = await run_page(self.conn, *built, page=page)
         else:
-            query = _POST_WITH_TAGS_QUERY if self._rows_carry_tags else _POST_QUERY
             rows, total = await run_page(
-                self.conn, *_page_statements(query, sort, where), page=page
+                self.conn, *_page_statements(self._with_tags, sort, where), page=page
             )
-        if self._rows_carry_tags:
-            return [_record(row, _tags_of(row)) for row in rows], total
-        tags_by_post = await self.tags.tags_of_posts([row["id"] for row in rows])
-        return [_record(row, tags_by_post[row["id"]]) for row in rows], total
+        return [_record(row, _tags_of(row)) for row in rows], total
 
     async def slice(
         self, *, key: PostSortKey, where: Sequence[ColumnElement[bool]], request: SliceRequest
@@ -167,7 +175,7 @@ class PostRepository:
             return await self._first_slice(key, where, request.first)
         found = await fetch_slice(
             self.conn,
-            _POST_WITH_TAGS_QUERY if self._rows_carry_tags else _POST_QUERY,
+            self._with_tags,
             source=_COUNT_SOURCE,
             where=where,
             key=_slice_column(key),
@@ -175,7 +183,8 @@ class PostRepository:
             request=request,
             after=after,
         )
-        return await self._slice(found, key)
+        records = [_record(row._mapping, _tags_of(row._mapping)) for row in found.rows]
+        return found.as_slice(records, key.value)
 
     async def _first_slice(
         self, key: PostSortKey, where: Sequence[ColumnElement[bool]], size: int
@@ -215,13 +224,6 @@ class PostRepository:
             user_id: _slice_of(rows, PostSortKey.CREATED_AT, tags_by_post)
             for user_id, rows in found.items()
         }
-
-    async def _slice(self, found: SliceRows, key: PostSortKey) -> Slice[PostRecord]:
-        if self._rows_carry_tags:
-            records = [_record(row._mapping, _tags_of(row._mapping)) for row in found.rows]
-            return found.as_slice(records, key.value)
-        tags_by_post = await self.tags.tags_of_posts([row.id for row in found.rows])
-        return _slice_of(found, key, tags_by_post)
 
     async def lock(self, post_id: int) -> bool:
         """Whether the post exists, holding its row until the transaction ends: a concurrent
