@@ -14,7 +14,7 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 BEGIN_IMMEDIATE = "pressroom_begin_immediate"
 # Every connection, the reader's (db/sqlite_direct.py) and SQLAlchemy's. Measured in
 # docs/performance.md ("SQLite mode"):
-# - WAL: readers never wait for the writer, nor it for them; a commit appends to the log.
+# - WAL (set by `ensure_wal`): readers never wait for the writer, nor it for them.
 # - synchronous=NORMAL: under WAL a commit does not wait for fsync (only checkpoints do); a
 #   power cut can lose the last commits but never corrupts the file. FULL fsyncs every commit.
 # - cache_size=-65536 (64 MiB a connection, allocated as used, not up front): the default 2 MiB
@@ -23,7 +23,6 @@ BEGIN_IMMEDIATE = "pressroom_begin_immediate"
 # - temp_store=MEMORY: sorts and temporary b-trees that spill (a list sorted by lower(title))
 #   stay off the disk.
 TUNING_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     "PRAGMA synchronous=NORMAL",
@@ -33,6 +32,16 @@ TUNING_PRAGMAS = (
 )
 
 
+def ensure_wal(cursor: Any) -> None:
+    """WAL once for the file (it is a property of the file, kept across connections). Setting it
+    again is not free: `PRAGMA journal_mode=WAL` waits for a writer of another process to
+    finish, so a connection opened during a long write would stall for the busy timeout."""
+    cursor.execute("PRAGMA journal_mode")
+    (mode,) = cursor.fetchone()
+    if str(mode).lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
+
+
 def configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -40,6 +49,7 @@ def configure_sqlite(engine: AsyncEngine) -> None:
         # never fail on a read-to-write lock upgrade.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        ensure_wal(cursor)
         for pragma in TUNING_PRAGMAS:
             cursor.execute(pragma)
         cursor.close()

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from pressroom.db.sqlite import SQLITE_BUSY_TIMEOUT_MS, TUNING_PRAGMAS
+from pressroom.db.sqlite import SQLITE_BUSY_TIMEOUT_MS, TUNING_PRAGMAS, ensure_wal
 from pressroom.db.types import UtcDateTime
 
 T = TypeVar("T")
@@ -155,6 +155,7 @@ class SqliteReader:
             check_same_thread=True,
             detect_types=0,  # the column types convert, as on SQLAlchemy's connections
         )
+        ensure_wal(conn.cursor())
         for pragma in (*TUNING_PRAGMAS, "PRAGMA query_only=ON"):
             conn.execute(pragma)
         return conn
