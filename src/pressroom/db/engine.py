@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from pressroom.db.sqlite import BEGIN_IMMEDIATE, SQLITE_BUSY_TIMEOUT_MS, configure_sqlite
+from pressroom.db.sqlite_direct import SqliteReader, register_reader
 from pressroom.db.turns import Turns
 from pressroom.db.urls import async_url
 
@@ -51,6 +52,16 @@ class Database:
         # SQLite has one writer at a time; queueing writers here, not in SQLite's busy loop,
         # keeps "database is locked" away under many concurrent writers in one process.
         self._write_lock = asyncio.Lock()
+        # SQLite's hot reads (`DirectQuery`) run on a reader thread of their own, one hop each.
+        self._reader = self._create_reader()
+
+    def _create_reader(self) -> SqliteReader | None:
+        path = make_url(self.url).database if self.is_sqlite else None
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None  # an in-memory database is private to the connection that made it
+        reader = SqliteReader(path)
+        register_reader(self.engine.sync_engine, reader)
+        return reader
 
     def _create_engine(
         self, pool_size: int, timeout_seconds: float, command_timeout_seconds: float
@@ -63,6 +74,11 @@ class Database:
                 pool_timeout=timeout_seconds * 6,  # see _turns
                 hide_parameters=True,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                # The pool's own ROLLBACK at check-in was one more hop to aiosqlite's thread per
+                # read, half the cost of a checkout (docs/performance.md). It is never needed:
+                # the driver is in autocommit (db/sqlite.py), so a transaction is only ever one
+                # SQLAlchemy began, and its Connection rolls that back itself when it closes.
+                pool_reset_on_return=None,
             )
             configure_sqlite(engine)
             return engine
@@ -123,6 +139,8 @@ class Database:
                 yield immediate
 
     async def dispose(self) -> None:
+        if self._reader is not None:
+            await asyncio.to_thread(self._reader.close)
         await self.engine.dispose()
 
 

@@ -1,6 +1,6 @@
-"""All SQL about posts. On PostgreSQL a post, or a page of a list with its total, is one
-statement: each row carries its author and its tags. Elsewhere the tags of the posts are one
-more statement, whatever the size of the page."""
+"""All SQL about posts. A post, or a page of a list with its total, is one statement: each row
+carries its author and its tags (an array of records on PostgreSQL, a JSON array on SQLite).
+A slice of many authors' posts reads their tags in one more statement."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ from pressroom.kit.windows import Window, Windowed
 from pressroom.posts.models import CounterRepair, PostFilter, PostQuery, PostRecord
 from pressroom.posts.sorting import PostSortKey
 from pressroom.tags.models import TagRef
-from pressroom.tags.repository import TagRepository, tags_of_post_column
+from pressroom.tags.repository import TagRepository, tags_of_post_column, tags_of_post_json
 from pressroom.users.models import Author, Profile
 
 _POST_COLUMNS = (
@@ -75,11 +75,23 @@ _PUBLISHED_BY_SLOT = (
     .group_by(_slot)
 )
 _POST_QUERY = select(*_POST_COLUMNS).select_from(_POST_SOURCE)
-# PostgreSQL's rows carry their tags (read by `_tags_of`), one round trip for a post or a page.
+# The rows carry their tags (read by `_tags_of`): one statement for a post or a page.
 _POST_WITH_TAGS_QUERY = _POST_QUERY.add_columns(tags_of_post_column(posts.c.id).label("tags"))
+# SQLite's: the live author as EXISTS, not a join condition on users. With `deleted_at IS NULL`
+# in the join, SQLite 3.40 first builds a Bloom filter over the whole users table, on every
+# page (40 µs of 65 with 1,000 users, growing with them; docs/performance.md).
+_SQLITE_POST_WITH_TAGS_QUERY = (
+    select(*_POST_COLUMNS, tags_of_post_json(posts.c.id).label("tags"))
+    .select_from(posts.join(profiles, profiles.c.user_id == posts.c.user_id))
+    .where(
+        select(users.c.id)
+        .where(users.c.id == posts.c.user_id, users.c.deleted_at.is_(None))
+        .exists()
+    )
+)
 _ONE_POST = DirectQuery(
     _POST_WITH_TAGS_QUERY.where(posts.c.id == bindparam("post_id")),
-    elsewhere=_POST_QUERY.where(posts.c.id == bindparam("post_id")),
+    elsewhere=_SQLITE_POST_WITH_TAGS_QUERY.where(posts.c.id == bindparam("post_id")),
 )
 
 # Lists. Who may see which posts is derived here from the query's reader, and only here (the
@@ -224,11 +236,16 @@ def _built_page(shape: _Shape) -> _BuiltPage:
         )
 
     with_tags, count = statements(_POST_WITH_TAGS_QUERY)
-    return _BuiltPage(DirectQuery(with_tags, elsewhere=statements(_POST_QUERY)[0]), count)
+    sqlite_with_tags = statements(_SQLITE_POST_WITH_TAGS_QUERY)[0]
+    return _BuiltPage(DirectQuery(with_tags, elsewhere=sqlite_with_tags), count)
+
+
+def _records(rows: Sequence[ResultRow]) -> list[PostRecord]:
+    return [_record(row, _tags_of(row)) for row in rows]
 
 
 def _tags_of(row: ResultRow) -> tuple[TagRef, ...]:
-    """The tags a PostgreSQL row carries: (id, name, slug) records."""
+    """The tags a row carries: (id, name, slug) records or arrays."""
     return tuple(TagRef(tag[0], tag[1], tag[2]) for tag in row["tags"])
 
 
@@ -254,8 +271,10 @@ class PostRepository:
         self.tags = TagRepository(conn)
 
     @property
-    def _rows_carry_tags(self) -> bool:
-        return self.conn.dialect.name == "postgresql"
+    def _with_tags(self) -> Select[Any]:
+        if self.conn.dialect.name == "postgresql":
+            return _POST_WITH_TAGS_QUERY
+        return _SQLITE_POST_WITH_TAGS_QUERY
 
     async def get(self, post_id: int, reader: Reader | None = None) -> PostRecord | None:
         """The post, if `reader` may see it (None: the post as its own write reads it back).
@@ -264,10 +283,7 @@ class PostRepository:
         row = await _ONE_POST.first(self.conn, {"post_id": post_id})
         if row is None or not (reader is None or _may_see(reader, row)):
             return None
-        if self._rows_carry_tags:
-            return _record(row, _tags_of(row))
-        tags_by_post = await self.tags.tags_of_posts([post_id])
-        return _record(row, tags_by_post[post_id])
+        return _record(row, _tags_of(row))
 
     async def find(self, query: PostQuery, window: Window) -> Windowed[PostRecord]:
         """The posts of `query` that its reader may see, in its order, within `window`: from
@@ -277,7 +293,7 @@ class PostRepository:
         if window.after is None and window.size > 0:
             built = _built_page(shape)
             rows, total = await run_page(self.conn, *built, window=window, params=params)
-            items = await self._records(rows)
+            items = _records(rows)
             key = query.sort[0].key
 
             def position_of(n: int) -> Position:
@@ -290,7 +306,7 @@ class PostRepository:
         key = query.sort[0].key
         found = await fetch_slice(
             self.conn,
-            _POST_WITH_TAGS_QUERY if self._rows_carry_tags else _POST_QUERY,
+            self._with_tags,
             source=_COUNT_SOURCE,
             where=_where(shape),
             params=params,
@@ -299,7 +315,7 @@ class PostRepository:
             size=window.size,
             after=window.after_for(key.value),
         )
-        records = await self._records([row._mapping for row in found.rows])
+        records = _records([row._mapping for row in found.rows])
         return found.windowed(records, key.value)
 
     async def lists_by_author(
@@ -331,12 +347,6 @@ class PostRepository:
             )
             for user_id, rows in found.items()
         }
-
-    async def _records(self, rows: Sequence[ResultRow]) -> list[PostRecord]:
-        if self._rows_carry_tags:
-            return [_record(row, _tags_of(row)) for row in rows]
-        tags_by_post = await self.tags.tags_of_posts([row["id"] for row in rows])
-        return [_record(row, tags_by_post[row["id"]]) for row in rows]
 
     async def lock(self, post_id: int) -> bool:
         """Whether the post exists, holding its row until the transaction ends: a concurrent

@@ -6,7 +6,20 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, any_, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Select,
+    any_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
@@ -107,6 +120,23 @@ def _built_list(sort: tuple[SortField[TagSortKey], ...]) -> tuple[Select[Any], S
     return page_statements(
         _LIST_QUERY, source=_LIST_SOURCE, where=[], order_by=[*order_by, tags.c.id.asc()]
     )
+
+
+def tags_of_post_json(post_id: ColumnElement[int]) -> ColumnElement[Any]:
+    """SQLite's `tags_of_post_column`: the same tags in the same order, as one JSON array of
+    [id, name, slug] arrays (read back as lists). The ordered rows are a subquery that SQLite
+    runs as a co-routine and json_group_array reads in that order (its own ORDER BY argument
+    needs SQLite 3.44)."""
+    ordered = (
+        select(tags.c.id, tags.c.name, tags.c.slug)
+        .select_from(post_tags.join(tags, tags.c.id == post_tags.c.tag_id))
+        .where(post_tags.c.post_id == post_id)
+        .order_by(func.lower(tags.c.name))
+        .correlate(post_id.table if isinstance(post_id, Column) else None)
+        .subquery("post_tag_list")
+    )
+    listed = func.json_group_array(func.json_array(ordered.c.id, ordered.c.name, ordered.c.slug))
+    return type_coerce(select(listed).scalar_subquery(), JSON)
 
 
 def _record(m: ResultRow) -> TagRecord:
