@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pressroom.accounts.service import AccountService
 from pressroom.auth.revocations import RevokedSessions
 from pressroom.auth.service import AuthService
 from pressroom.config import Settings
@@ -29,6 +30,7 @@ class Services:
     proxies: TrustedProxies
     hasher: PasswordHasher
     auth: AuthService
+    accounts: AccountService
     users: UserService
     posts: PostService
     tags: TagService
@@ -53,6 +55,7 @@ class Services:
         hasher = PasswordHasher()
         tokens = AccessTokens(settings)
         auth = AuthService(db, hasher, tokens, settings, metrics, limits, revoked)
+        accounts = AccountService(db, hasher, settings, metrics, limits, revoked)
         return cls(
             settings=settings,
             db=db,
@@ -62,9 +65,13 @@ class Services:
             proxies=TrustedProxies(settings.trusted_proxies),
             hasher=hasher,
             auth=auth,
-            # A deleted account's sessions are auth's to end (users.service.AccountSessions).
-            users=UserService(db, hasher, settings, metrics, limits, sessions=auth),
-            posts=PostService(db, metrics),
+            accounts=accounts,
+            # A deleted account's sessions are auth's to end (users.service.AccountSessions);
+            # a new account's verification mail is accounts' to send.
+            users=UserService(
+                db, hasher, settings, metrics, limits, sessions=auth, verification=accounts
+            ),
+            posts=PostService(db, metrics, settings),
             tags=TagService(db),
         )
 

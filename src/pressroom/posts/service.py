@@ -13,6 +13,7 @@ from sqlalchemy.sql import ColumnElement
 
 from pressroom.auth.actor import Actor, may_see_all_drafts
 from pressroom.auth.permissions import Permission
+from pressroom.config import Settings
 from pressroom.db.engine import Database
 from pressroom.kit.clock import utcnow
 from pressroom.kit.cursors import Slice, SliceRequest
@@ -28,7 +29,7 @@ from pressroom.tags.models import TagRef
 from pressroom.tags.repository import TagRepository
 from pressroom.tags.service import tag_reader
 from pressroom.tags.slugs import slugify
-from pressroom.users.service import require_live_account
+from pressroom.users.service import require_live_account, require_verified_email
 
 POST_NOT_FOUND = "Post not found"
 EMPTY_POST = "A post needs content before it can be published"
@@ -48,9 +49,10 @@ def _may_delete(actor: Actor, post: PostRecord) -> bool:
 
 
 class PostService:
-    def __init__(self, db: Database, metrics: Metrics) -> None:
+    def __init__(self, db: Database, metrics: Metrics, settings: Settings) -> None:
         self.db = db
         self.metrics = metrics
+        self.verification_required = settings.email_verification_required
 
     async def repair_counters(self) -> list[CounterRepair]:
         """The kept counters set from the rows they count (an operator's command: no actor);
@@ -144,6 +146,8 @@ class PostService:
             # Checked and held in the insert's transaction: an author deleted meanwhile gets a
             # 401 and no post, never a post stored behind a 500 (docs/security.md, races).
             user_id = await require_live_account(conn, actor)
+            if self.verification_required:
+                await require_verified_email(conn, user_id)
             repo = PostRepository(conn)
             post_id = await repo.create(
                 user_id=user_id,
@@ -178,6 +182,8 @@ class PostService:
                 values["published"] = changes.published
                 values["published_at"] = now if changes.published else None
                 publishing = bool(changes.published)
+            if publishing and self.verification_required:
+                await require_verified_email(conn, actor.require_user_id())
             content = values.get("content", post.content)
             if values.get("published", post.published) and not content.strip():
                 raise Unprocessable(EMPTY_POST)

@@ -40,6 +40,7 @@ USER_NOT_FOUND = "User not found"
 ROLES_WITHOUT_USER = 'must include "user"; every account holds it'
 EMAIL_TAKEN = "An account with this email already exists"
 TOO_MANY_SIGN_UPS = "Too many sign-ups from this address; retry later"
+EMAIL_NOT_VERIFIED = "Verify your email address before creating or publishing posts"
 
 
 class AccountSessions(Protocol):
@@ -54,6 +55,15 @@ class AccountSessions(Protocol):
     async def forget_sessions(self, session_ids: list[int]) -> None: ...
 
 
+class VerificationMail(Protocol):
+    """A verification token and its mail, written in sign-up's transaction. Accounts by email
+    are accounts' to send (`AccountService` fills this in at services.py)."""
+
+    async def queue_verification(
+        self, conn: AsyncConnection, user_id: int, email: str, now: datetime
+    ) -> None: ...
+
+
 class UserService:
     def __init__(
         self,
@@ -63,6 +73,7 @@ class UserService:
         metrics: Metrics,
         limits: RateLimits,
         sessions: AccountSessions,
+        verification: VerificationMail,
     ) -> None:
         self.db = db
         self.hasher = hasher
@@ -70,6 +81,7 @@ class UserService:
         self.metrics = metrics
         self.limits = limits
         self.sessions = sessions
+        self.verification = verification
 
     def check_new_password(self, password: str, field: str = "password") -> None:
         problems = password_problems(password, self.settings.password_policy)
@@ -136,6 +148,8 @@ class UserService:
                     roles=role_names,
                     now=now,
                 )
+                # In the sign-up's transaction: no mail for a sign-up that rolls back.
+                await self.verification.queue_verification(conn, user_id, data.email, now)
         except sa_exc.IntegrityError:
             # Two sign-ups with one email raced past the check; the unique index decided.
             raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]}) from None
@@ -300,6 +314,12 @@ async def require_live_account(conn: AsyncConnection, actor: Actor, *, hold: boo
     if not await UserRepository(conn).lock_live(user_id, hold=hold):
         raise AuthenticationFailed(SESSION_ENDED)
     return user_id
+
+
+async def require_verified_email(conn: AsyncConnection, user_id: int) -> None:
+    """EMAIL_VERIFICATION_REQUIRED: unverified accounts sign in and read, but write no posts."""
+    if not await UserRepository(conn).is_verified(user_id):
+        raise Forbidden(EMAIL_NOT_VERIFIED)
 
 
 def _found(actor: Actor, user_id: int, user: UserRecord | None) -> UserRecord:
