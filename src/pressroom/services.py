@@ -9,6 +9,7 @@ from pressroom.auth.revocations import RevokedSessions
 from pressroom.auth.service import AuthService
 from pressroom.config import Settings
 from pressroom.db.engine import Database
+from pressroom.jobs.service import JobService
 from pressroom.kit.client_address import TrustedProxies
 from pressroom.kit.observability import Metrics
 from pressroom.kit.passwords import PasswordHasher
@@ -34,6 +35,7 @@ class Services:
     users: UserService
     posts: PostService
     tags: TagService
+    jobs: JobService
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
@@ -73,6 +75,7 @@ class Services:
             ),
             posts=PostService(db, metrics, settings),
             tags=TagService(db),
+            jobs=JobService(db),
         )
 
     async def close(self) -> None:
