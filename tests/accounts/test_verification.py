@@ -125,7 +125,9 @@ async def test_requesting_verification_mails_again_until_verified(
     sign_up_mail, requested = mailbox.to(author.email)
     # Both links work until one is used: each is its own token.
     assert sign_up_mail.token != requested.token
-    assert (await anon.post("/auth/verify-email", json={"token": requested.token})).status_code == 204
+    assert (
+        await anon.post("/auth/verify-email", json={"token": requested.token})
+    ).status_code == 204
     assert_error(await author.post("/auth/email-verification"), 409, "CONFLICT")
     assert_error(await anon.post("/auth/email-verification"), 401, "AUTHENTICATION_ERROR")
 
@@ -144,9 +146,7 @@ async def test_an_expired_or_wrong_purpose_token_does_not_verify(
     wrong_purpose = await anon.post("/auth/verify-email", json={"token": reset_mail.token})
     assert_error(wrong_purpose, 400, "VALIDATION_ERROR")
     async with services.db.write() as conn:
-        await conn.execute(
-            email_tokens.update().values(expires_at=email_tokens.c.created_at)
-        )
+        await conn.execute(email_tokens.update().values(expires_at=email_tokens.c.created_at))
     expired = await anon.post("/auth/verify-email", json={"token": verify_mail.token})
     assert assert_error(expired, 400, "VALIDATION_ERROR")["details"] == {
         "token": ["is invalid or has expired"]
