@@ -10,8 +10,7 @@ import pytest
 from pressroom.jobs.worker import Worker
 from pressroom.mail.sender import SmtpSender, SmtpServer
 from pressroom.services import Services
-from tests.accounts.mailbox import Mailbox, smtp_server
-from tests.accounts.mailbox import SmtpServer as TestSmtpServer
+from tests.accounts.mailbox import Mailbox, MailServer, smtp_server
 
 LINK_BASE = "https://app.example.test"
 
@@ -22,17 +21,17 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[TestSmtpServer]:
+def smtp() -> Iterator[MailServer]:
     with smtp_server() as server:
         yield server
 
 
 @pytest.fixture
-def mailbox(smtp: TestSmtpServer) -> Mailbox:
+def mailbox(smtp: MailServer) -> Mailbox:
     return smtp.mailbox
 
 
 @pytest.fixture
-def worker(services: Services, smtp: TestSmtpServer) -> Worker:
+def worker(services: Services, smtp: MailServer) -> Worker:
     sender = SmtpSender(SmtpServer.from_url(smtp.url), timeout_seconds=5)
     return Worker(services, sender=sender, lease_seconds=30, poll_seconds=0.05)

@@ -96,7 +96,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class SmtpServer:
+class MailServer:
     def __init__(self) -> None:
         self.port = free_port()
         self.mailbox = Mailbox()
@@ -117,8 +117,8 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer()
+def smtp_server() -> Iterator[MailServer]:
+    server = MailServer()
     server.start()
     try:
         yield server

@@ -57,6 +57,7 @@ class Worker:
         )
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
+        self._abandoned: set[asyncio.Future[bool]] = set()
         self._handlers: dict[str, Callable[[ClaimedJob], Awaitable[bool]]] = {
             MAIL_JOB: self._send_mail,
             PASSWORD_RESET_JOB: self._issue_password_reset,
@@ -151,8 +152,7 @@ class Worker:
         try:
             if handler is None:
                 raise PermanentFailure(f"no handler for job kind {job.kind!r}")
-            async with asyncio.timeout(max(budget, 0.1)):
-                settled = await handler(job)
+            settled = await self._within(handler(job), budget)
             if not settled and not await self._settle(lambda jobs: jobs.succeed(job, utcnow())):
                 outcome = "lease_lost"
         except LeaseLost:
@@ -173,6 +173,19 @@ class Worker:
             error=error,
             duration_ms=round((time.monotonic() - started) * 1000, 1),
         )
+
+    async def _within(self, work: Awaitable[bool], seconds: float) -> bool:
+        """`work`'s result, or TimeoutError once `seconds` have passed. Cancelled work is not
+        waited for: a client library's clean-up (an SMTP QUIT to a server that does not answer)
+        could otherwise hold the attempt past its lease."""
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=max(seconds, 0.1))
+        if not done:
+            task.cancel()
+            self._abandoned.add(task)
+            task.add_done_callback(self._abandoned.discard)
+            raise TimeoutError
+        return task.result()
 
     async def _retry_or_fail(self, job: ClaimedJob, error: str) -> str:
         now = utcnow()
