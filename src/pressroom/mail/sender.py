@@ -107,7 +107,7 @@ class DirectorySender:
 
     def _write(self, message: EmailMessage) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        name = "".join(c for c in str(message["Message-ID"]) if c.isalnum() or c in "-.")
+        name = "".join(c for c in str(message["Message-ID"]) if c.isalnum() or c in "-.@")
         path = self.directory / f"{name}.eml"
         partial = path.with_suffix(".eml.partial")
         partial.write_bytes(message.as_bytes())
