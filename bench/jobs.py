@@ -93,9 +93,10 @@ async def main(jobs: int, samples: int, concurrency: int) -> None:
         await services.close()
     print(f"database: {services.db.engine.dialect.name}")
     print(f"throughput, one worker, concurrency {concurrency}: {rate:.0f} jobs/s ({jobs} jobs)")
+    median_ms, max_ms = statistics.median(waits) * 1000, max(waits) * 1000
     print(
-        f"commit -> start, idle worker ({samples} samples): median {statistics.median(waits) * 1000:.1f} ms,"
-        f" max {max(waits) * 1000:.1f} ms"
+        f"commit -> start, idle worker ({samples} samples): median {median_ms:.1f} ms,"
+        f" max {max_ms:.1f} ms"
     )
 
 
