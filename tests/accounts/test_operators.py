@@ -78,6 +78,6 @@ def test_jobs_lists_pending_failed_and_recent_and_retries_a_failed_one(tmp_path:
     ]
     retried = pressroom("jobs", "retry", str(job_id), DATABASE_URL=url)
     assert retried.returncode == 0, retried.stderr
-    assert "\"event\": \"job_retried\"" in retried.stdout
+    assert '"event": "job_retried"' in retried.stdout
     with sqlite3.connect(tmp_path / "ops.db") as db:
         assert db.execute("SELECT status FROM jobs").fetchall() == [("pending",)]
