@@ -214,6 +214,7 @@ def create_user(
     last_name: Annotated[str, typer.Option()] = "User",
 ) -> None:
     """Create an account with a role; the only way to make the first admin."""
+    from pressroom.db.units import unit_of_work
     from pressroom.kit.errors import AppError
     from pressroom.services import Services
     from pressroom.users.schemas import CreateUserRequest
@@ -237,7 +238,8 @@ def create_user(
                 }
             )
             roles = (Role.USER,) if role is Role.USER else (Role.USER, role)
-            view = await services.users.sign_up(data, roles=roles)
+            async with unit_of_work(services.db) as uow:
+                view = await services.users.sign_up(uow, data, roles=roles)
             return view.user.id
         finally:
             await services.close()
@@ -317,6 +319,7 @@ def seed_demo(
 @app.command()
 def recount() -> None:
     """Set every kept counter (the published list's total) from the rows; report what changed."""
+    from pressroom.db.units import unit_of_work
     from pressroom.posts.models import CounterRepair
     from pressroom.services import Services
 
@@ -326,7 +329,8 @@ def recount() -> None:
     async def run() -> list[CounterRepair]:
         services = Services.build(settings)
         try:
-            return await services.posts.repair_counters()
+            async with unit_of_work(services.db) as uow:
+                return await services.posts.repair_counters(uow)
         finally:
             await services.close()
 
@@ -391,6 +395,7 @@ def jobs(
     """List pending (and running), failed and recently finished jobs, newest first."""
     if ctx.invoked_subcommand is not None:
         return
+    from pressroom.db.units import unit_of_work
     from pressroom.jobs.service import LISTINGS
     from pressroom.services import Services
 
@@ -400,7 +405,8 @@ def jobs(
     async def run() -> dict[str, list[Any]]:
         services = Services.build(settings)
         try:
-            return {which: await services.jobs.listing(which, limit) for which in LISTINGS}
+            async with unit_of_work(services.db) as uow:
+                return {which: await services.jobs.listing(uow, which, limit) for which in LISTINGS}
         finally:
             await services.close()
 
@@ -437,6 +443,7 @@ def jobs(
 @jobs_app.command("retry")
 def retry_job(job_id: Annotated[int, typer.Argument(help="the failed job's id")]) -> None:
     """Run a failed job again, with a fresh retry window."""
+    from pressroom.db.units import unit_of_work
     from pressroom.kit.errors import AppError
     from pressroom.services import Services
 
@@ -446,7 +453,8 @@ def retry_job(job_id: Annotated[int, typer.Argument(help="the failed job's id")]
     async def run() -> None:
         services = Services.build(settings)
         try:
-            await services.jobs.retry(job_id)
+            async with unit_of_work(services.db) as uow:
+                await services.jobs.retry(uow, job_id)
         finally:
             await services.close()
 

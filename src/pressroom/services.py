@@ -56,8 +56,8 @@ class Services:
         revoked = RevokedSessions(shared, ttl_seconds=settings.access_token_ttl_seconds)
         hasher = PasswordHasher()
         tokens = AccessTokens(settings)
-        auth = AuthService(db, hasher, tokens, settings, metrics, limits, revoked)
-        accounts = AccountService(db, hasher, settings, metrics, limits, revoked)
+        auth = AuthService(hasher, tokens, settings, metrics, limits, revoked)
+        accounts = AccountService(hasher, settings, metrics, limits, revoked)
         return cls(
             settings=settings,
             db=db,
@@ -71,11 +71,11 @@ class Services:
             # A deleted account's sessions are auth's to end (users.service.AccountSessions);
             # a new account's verification mail is accounts' to send.
             users=UserService(
-                db, hasher, settings, metrics, limits, sessions=auth, verification=accounts
+                hasher, settings, metrics, limits, sessions=auth, verification=accounts
             ),
-            posts=PostService(db, metrics, settings),
-            tags=TagService(db),
-            jobs=JobService(db),
+            posts=PostService(metrics, settings),
+            tags=TagService(),
+            jobs=JobService(),
         )
 
     async def close(self) -> None:

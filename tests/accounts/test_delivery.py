@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select, text
 
 from pressroom.db.tables import jobs
+from pressroom.db.units import unit_of_work
 from pressroom.jobs.models import MAIL_RETRIES
 from pressroom.jobs.repository import JobRepository
 from pressroom.jobs.worker import Worker
@@ -87,10 +88,12 @@ async def test_a_4xx_reply_retries_and_a_5xx_fails_the_job_until_an_operator_ret
     assert (job.status, job.attempts) == ("failed", 2)
     assert "550" in job.last_error
     assert "bounce@example.com" not in job.last_error
-    failed = await services.jobs.listing("failed")
+    async with unit_of_work(services.db) as uow:
+        failed = await services.jobs.listing(uow, "failed")
     assert [j.id for j in failed] == [job.id]
     assert await worker.drain() == 0  # failed stays failed
-    await services.jobs.retry(job.id)
+    async with unit_of_work(services.db) as uow:
+        await services.jobs.retry(uow, job.id)
     await worker.drain()
     assert [m.to for m in mailbox.arrived] == ["bounce@example.com"]
 

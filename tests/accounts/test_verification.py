@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, text
 
 from pressroom.db.tables import email_tokens, jobs
+from pressroom.db.units import unit_of_work
 from pressroom.jobs.worker import Worker
 from pressroom.services import Services
 from pressroom.users.schemas import CreateUserRequest
@@ -94,7 +95,8 @@ async def test_a_rolled_back_sign_up_sends_nothing(
     try:
         data = CreateUserRequest.model_validate(sign_up_body("gone@example.com"))
         with pytest.raises(RuntimeError):
-            await services.users.sign_up(data)
+            async with unit_of_work(services.db) as uow:
+                await services.users.sign_up(uow, data)
     finally:
         services.users.verification = original
     async with services.db.read() as conn:

@@ -14,7 +14,7 @@ from pressroom.accounts.schemas import (
     PasswordResetRequest,
     TokenRequest,
 )
-from pressroom.api.dependencies import ClientDep, ServicesDep, SignedInActor
+from pressroom.api.dependencies import ClientDep, ServicesDep, SignedInActor, UnitDep
 from pressroom.kit.openapi import errors
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
@@ -35,14 +35,16 @@ def _accepted(message: str) -> Response:
     responses=errors(401, 409),
     operation_id="requestEmailVerification",
 )
-async def request_email_verification(actor: SignedInActor, services: ServicesDep) -> Response:
-    await services.accounts.request_verification(actor)
+async def request_email_verification(
+    actor: SignedInActor, services: ServicesDep, uow: UnitDep
+) -> Response:
+    await services.accounts.request_verification(uow, actor)
     return _accepted(VERIFICATION_QUEUED)
 
 
 @router.post("/verify-email", status_code=204, responses=errors(), operation_id="verifyEmail")
-async def verify_email(body: TokenRequest, services: ServicesDep) -> Response:
-    await services.accounts.verify_email(body.token)
+async def verify_email(body: TokenRequest, services: ServicesDep, uow: UnitDep) -> Response:
+    await services.accounts.verify_email(uow, body.token)
     return Response(status_code=204, headers=NO_STORE)
 
 
@@ -54,17 +56,19 @@ async def verify_email(body: TokenRequest, services: ServicesDep) -> Response:
     operation_id="requestPasswordReset",
 )
 async def request_password_reset(
-    body: PasswordResetRequest, services: ServicesDep, client: ClientDep
+    body: PasswordResetRequest, services: ServicesDep, client: ClientDep, uow: UnitDep
 ) -> Response:
-    await services.accounts.request_password_reset(body.email, client)
+    await services.accounts.request_password_reset(uow, body.email, client)
     return _accepted(RESET_QUEUED)
 
 
 @router.post(
     "/password-reset/confirm", status_code=204, responses=errors(), operation_id="resetPassword"
 )
-async def reset_password(body: PasswordResetConfirmation, services: ServicesDep) -> Response:
-    await services.accounts.reset_password(body.token, body.new_password)
+async def reset_password(
+    body: PasswordResetConfirmation, services: ServicesDep, uow: UnitDep
+) -> Response:
+    await services.accounts.reset_password(uow, body.token, body.new_password)
     return Response(status_code=204, headers=NO_STORE)
 
 
@@ -74,8 +78,8 @@ async def reset_password(body: PasswordResetConfirmation, services: ServicesDep)
     responses=errors(409),
     operation_id="confirmEmailChange",
 )
-async def confirm_email_change(body: TokenRequest, services: ServicesDep) -> Response:
-    await services.accounts.confirm_email_change(body.token)
+async def confirm_email_change(body: TokenRequest, services: ServicesDep, uow: UnitDep) -> Response:
+    await services.accounts.confirm_email_change(uow, body.token)
     return Response(status_code=204, headers=NO_STORE)
 
 
@@ -87,7 +91,7 @@ async def confirm_email_change(body: TokenRequest, services: ServicesDep) -> Res
     operation_id="requestEmailChange",
 )
 async def request_email_change(
-    body: EmailChangeRequest, actor: SignedInActor, services: ServicesDep
+    body: EmailChangeRequest, actor: SignedInActor, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    await services.accounts.request_email_change(actor, body.new_email, body.current_password)
+    await services.accounts.request_email_change(uow, actor, body.new_email, body.current_password)
     return _accepted(EMAIL_CHANGE_QUEUED)

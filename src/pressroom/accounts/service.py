@@ -9,16 +9,14 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from pressroom.accounts.models import LINK_PATHS, TokenPurpose
 from pressroom.accounts.repository import EmailTokenRepository
 from pressroom.auth.actor import SESSION_ENDED, Actor
 from pressroom.auth.repository import SessionRepository
 from pressroom.auth.revocations import RevokedSessions
 from pressroom.config import Settings
-from pressroom.db.engine import Database
+from pressroom.db.connection import Connection
+from pressroom.db.units import UnitOfWork
 from pressroom.jobs.models import MAIL_RETRIES, QUICK_RETRIES
 from pressroom.jobs.repository import JobRepository
 from pressroom.kit.client_address import ClientInfo
@@ -29,7 +27,7 @@ from pressroom.kit.observability import Metrics, get_logger
 from pressroom.kit.passwords import PasswordHasher, password_problems
 from pressroom.kit.ratelimit import RateLimits
 from pressroom.kit.tokens import email_token, email_token_digest, new_email_token_seed
-from pressroom.users.repository import UserRepository
+from pressroom.users.repository import EmailTaken, UserRepository
 
 log = get_logger("pressroom.security")
 MAIL_JOB = "mail"
@@ -43,7 +41,7 @@ TOO_MANY_VERIFICATIONS = "Too many verification mails for this account; retry la
 
 # Settles the job that called, inside the caller's transaction; False if the job is no longer
 # this attempt's (its lease ran out), and then nothing of the transaction may be kept.
-SettleJob = Callable[[AsyncConnection], Awaitable[bool]]
+SettleJob = Callable[[Connection], Awaitable[bool]]
 
 
 class LeaseLost(Exception):
@@ -54,14 +52,12 @@ class LeaseLost(Exception):
 class AccountService:
     def __init__(
         self,
-        db: Database,
         hasher: PasswordHasher,
         settings: Settings,
         metrics: Metrics,
         limits: RateLimits,
         revoked: RevokedSessions,
     ) -> None:
-        self.db = db
         self.hasher = hasher
         self.settings = settings
         self.metrics = metrics
@@ -71,7 +67,7 @@ class AccountService:
     # In a caller's transaction -----------------------------------------------------------
 
     async def queue_verification(
-        self, conn: AsyncConnection, user_id: int, email: str, now: datetime
+        self, conn: Connection, user_id: int, email: str, now: datetime
     ) -> None:
         """A verification token and its mail, in the caller's transaction (sign-up's)."""
         seed = await self._issue(conn, user_id, TokenPurpose.VERIFY_EMAIL, email, now)
@@ -79,7 +75,7 @@ class AccountService:
 
     async def _issue(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         user_id: int,
         purpose: TokenPurpose,
         email: str,
@@ -94,7 +90,7 @@ class AccountService:
 
     async def _queue_mail(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         template: str,
         to: str,
         context: dict[str, Any],
@@ -110,9 +106,9 @@ class AccountService:
 
     # Verification -------------------------------------------------------------------------
 
-    async def request_verification(self, actor: Actor) -> None:
+    async def request_verification(self, uow: UnitOfWork, actor: Actor) -> None:
         user_id = actor.require_user_id()
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             user = await UserRepository(conn).get(user_id)
         if user is None:
             raise AuthenticationFailed(SESSION_ENDED)
@@ -123,7 +119,7 @@ class AccountService:
             str(user_id),
             message=TOO_MANY_VERIFICATIONS,
         )
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             users = UserRepository(conn)
             if not await users.lock_live(user_id):
                 raise AuthenticationFailed(SESSION_ENDED)
@@ -134,9 +130,9 @@ class AccountService:
             await self.queue_verification(conn, user_id, current.email, utcnow())
         log.info("verification_requested", target_user_id=user_id)
 
-    async def verify_email(self, token: str) -> None:
+    async def verify_email(self, uow: UnitOfWork, token: str) -> None:
         now = utcnow()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             redeemed = await EmailTokenRepository(conn).redeem(
                 email_token_digest(token), TokenPurpose.VERIFY_EMAIL, now
             )
@@ -149,7 +145,7 @@ class AccountService:
 
     # Password reset -----------------------------------------------------------------------
 
-    async def request_password_reset(self, email: str, client: ClientInfo) -> None:
+    async def request_password_reset(self, uow: UnitOfWork, email: str, client: ClientInfo) -> None:
         """The same answer and the same work whether or not the account exists: the request
         only queues a job naming the address (one INSERT either way); the worker looks the
         account up, and mails only a live one (`issue_password_reset`)."""
@@ -165,17 +161,17 @@ class AccountService:
             # only in timing, but it would still say the address was asked about before.
             log.info("password_reset_dropped", reason="per_email_limit")
             return
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             await JobRepository(conn).enqueue(
                 PASSWORD_RESET_JOB, {"email": address}, utcnow(), QUICK_RETRIES
             )
 
-    async def issue_password_reset(self, email: str, settle: SettleJob) -> None:
+    async def issue_password_reset(self, uow: UnitOfWork, email: str, settle: SettleJob) -> None:
         """The worker's half of a reset request: for a live account, void its older reset
         tokens, issue a new one and queue its mail; for none, nothing. The job is settled in
         the same transaction, so a worker killed meanwhile leaves either all or none of it."""
         now = utcnow()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             credentials = await UserRepository(conn).credentials_by_email(email)
             if credentials is not None:
                 user_id, stored_email, _ = credentials
@@ -191,10 +187,10 @@ class AccountService:
         if credentials is not None:
             log.info("password_reset_issued", target_user_id=credentials[0])
 
-    async def reset_password(self, token: str, new_password: str) -> None:
+    async def reset_password(self, uow: UnitOfWork, token: str, new_password: str) -> None:
         """Every failing field at once; a refused request leaves its token usable."""
         digest = email_token_digest(token)
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             usable = await EmailTokenRepository(conn).usable(
                 digest, TokenPurpose.RESET_PASSWORD, utcnow()
             )
@@ -206,9 +202,9 @@ class AccountService:
             problems["newPassword"] = list(rule)
         if problems:
             raise ValidationFailed(details=problems)
-        await self.db.idle()
-        new_hash = await self.hasher.hash(new_password)
-        async with self.db.write() as conn:
+        async with uow.released() as no_connection:
+            new_hash = await self.hasher.hash(no_connection, new_password)
+        async with uow.write() as conn:
             now = utcnow()
             tokens = EmailTokenRepository(conn)
             redeemed = await tokens.redeem(digest, TokenPurpose.RESET_PASSWORD, now)
@@ -225,22 +221,22 @@ class AccountService:
     # Email change -------------------------------------------------------------------------
 
     async def request_email_change(
-        self, actor: Actor, new_email: str, current_password: str
+        self, uow: UnitOfWork, actor: Actor, new_email: str, current_password: str
     ) -> None:
         user_id = actor.require_user_id()
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             users = UserRepository(conn)
             stored_hash = await users.password_hash(user_id)
             user = await users.get(user_id)
-        await self.db.idle()
-        matches, _ = await self.hasher.verify(current_password, stored_hash)
+        async with uow.released() as no_connection:
+            matches, _ = await self.hasher.verify(no_connection, current_password, stored_hash)
         if user is None:
             raise AuthenticationFailed(SESSION_ENDED)
         if not matches:
             raise ValidationFailed.on("currentPassword", "is incorrect")
         if normalise_email(user.email) == new_email:
             raise ValidationFailed.on("newEmail", SAME_EMAIL)
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             users = UserRepository(conn)
             if not await users.lock_live(user_id):
                 raise AuthenticationFailed(SESSION_ENDED)
@@ -253,10 +249,10 @@ class AccountService:
             await self._queue_mail(conn, "email_change_notice", user.email, context, now)
         log.info("email_change_requested", target_user_id=user_id)
 
-    async def confirm_email_change(self, token: str) -> None:
+    async def confirm_email_change(self, uow: UnitOfWork, token: str) -> None:
         now = utcnow()
         try:
-            async with self.db.write() as conn:
+            async with uow.write() as conn:
                 redeemed = await EmailTokenRepository(conn).redeem(
                     email_token_digest(token), TokenPurpose.CHANGE_EMAIL, now
                 )
@@ -266,7 +262,7 @@ class AccountService:
                 if await users.email_taken(redeemed.email):
                     raise Conflict(EMAIL_TAKEN)
                 await users.change_email(redeemed.user_id, redeemed.email, now)
-        except sa_exc.IntegrityError:
+        except EmailTaken:
             # Taken by a sign-up that committed between the check and the change.
             raise Conflict(EMAIL_TAKEN) from None
         log.info("email_changed", target_user_id=redeemed.user_id)

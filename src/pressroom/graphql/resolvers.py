@@ -18,6 +18,7 @@ from pressroom.auth.actor import Actor
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.models import TokenPair
 from pressroom.auth.schemas import LoginRequest, RefreshRequest
+from pressroom.db.units import UnitOfWork
 from pressroom.graphql.errors import UserError, answer, answer_or_null, attempt
 from pressroom.graphql.inputs import (
     CreatePostInput,
@@ -29,7 +30,10 @@ from pressroom.graphql.inputs import (
     UpdatePostInput,
     UpdateUserInput,
     UserFilter,
+    bounded,
+    given,
     input_dict,
+    parse_id,
 )
 from pressroom.graphql.relay import (
     Connection,
@@ -54,8 +58,8 @@ from pressroom.graphql.types import (
     described_mutation,
     graphql_id,
 )
+from pressroom.kit.bounds import ROLE_MAX_CHARS, SEARCH_MAX_CHARS, SLUG_MAX_CHARS
 from pressroom.kit.cursors import MAX_SLICE_SIZE, slice_request
-from pressroom.kit.errors import ValidationFailed
 from pressroom.kit.validation import parse_input
 from pressroom.posts import models as post_models
 from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
@@ -64,28 +68,6 @@ from pressroom.users.schemas import UpdateUserRequest
 V = TypeVar("V")
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
-MAX_ID = 2**63 - 1
-# The same bounds REST puts on these query parameters.
-SEARCH_MAX_CHARS = 100
-ROLE_MAX_CHARS = 32
-TAG_SLUG_MAX_CHARS = 50
-
-
-def given(value: V | None) -> V | None:
-    """An input field the client left out reads as None."""
-    return None if value is strawberry.UNSET else value
-
-
-def parse_id(value: str, field: str = "id") -> int:
-    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_ID:
-        raise ValidationFailed.on(field, "must be a positive integer id")
-    return int(value)
-
-
-def bounded(value: str | None, field: str, max_chars: int) -> str | None:
-    if value is not None and len(value) > max_chars:
-        raise ValidationFailed.on(field, f"must be at most {max_chars} characters")
-    return value
 
 
 def tokens(pair: TokenPair) -> AuthTokens:
@@ -104,7 +86,7 @@ class Query:
         ctx = info.context
 
         async def load() -> User:
-            view = await ctx.services.users.get(ctx.actor, parse_id(id))
+            view = await ctx.services.users.get(ctx.uow, ctx.actor, parse_id(id))
             ctx.loaders.saw_users([view])
             return User.of(view)
 
@@ -127,6 +109,7 @@ class Query:
             request = slice_request(given(page.first), given(page.after))
             wanted = filter or UserFilter()
             found = await ctx.services.users.list_slice(
+                ctx.uow,
                 ctx.actor,
                 request,
                 search=bounded(given(wanted.q), "q", SEARCH_MAX_CHARS),
@@ -144,7 +127,7 @@ class Query:
             return None
 
         async def load() -> User:
-            view = await ctx.services.users.current(ctx.actor)
+            view = await ctx.services.users.current(ctx.uow, ctx.actor)
             ctx.loaders.saw_users([view])
             return User.of(view)
 
@@ -155,7 +138,7 @@ class Query:
         ctx = info.context
 
         async def load() -> Post:
-            return Post.of(await ctx.services.posts.get(ctx.actor, parse_id(id)))
+            return Post.of(await ctx.services.posts.get(ctx.uow, ctx.actor, parse_id(id)))
 
         return await answer_or_null(load(), info.context.response)
 
@@ -178,11 +161,11 @@ class Query:
             author = given(wanted.author)
             query = post_models.PostFilter(
                 published=given(wanted.published) is not False,
-                tag_slug=bounded(given(wanted.tag), "tag", TAG_SLUG_MAX_CHARS),
+                tag_slug=bounded(given(wanted.tag), "tag", SLUG_MAX_CHARS),
                 author_id=None if author is None else parse_id(author, "author"),
                 search=bounded(given(wanted.q), "q", SEARCH_MAX_CHARS),
             )
-            found = await ctx.services.posts.list_slice(ctx.actor, request, query)
+            found = await ctx.services.posts.list_slice(ctx.uow, ctx.actor, request, query)
             return connection(found, Post.of)
 
         return await answer(load(), info.context.response)
@@ -194,7 +177,7 @@ class Query:
         ctx = info.context
 
         async def load() -> Connection[Tag]:
-            found = await ctx.services.tags.list_slice(slice_request(first, after))
+            found = await ctx.services.tags.list_slice(ctx.uow, slice_request(first, after))
             return connection(found, Tag.of)
 
         return await answer(load(), info.context.response)
@@ -208,7 +191,7 @@ class Mutation:
 
         async def run() -> User:
             data = ctx.services.users.sign_up_input(input_dict(input))
-            return User.of(await ctx.services.users.sign_up(data, client=ctx.client))
+            return User.of(await ctx.services.users.sign_up(ctx.uow, data, client=ctx.client))
 
         user, errors = await attempt(run(), info.context.response)
         return CreateUserPayload(user=user, errors=errors)
@@ -233,7 +216,7 @@ class Mutation:
         async def run() -> Post:
             ctx.actor.require_user_id()
             data = parse_input(CreatePostRequest, input_dict(input))
-            return Post.of(await ctx.services.posts.create(ctx.actor, data))
+            return Post.of(await ctx.services.posts.create(ctx.uow, ctx.actor, data))
 
         post, errors = await attempt(run(), info.context.response)
         return CreatePostPayload(post=post, errors=errors)
@@ -257,7 +240,9 @@ class Mutation:
 
         async def run() -> AuthTokens:
             data = parse_input(LoginRequest, input_dict(input))
-            return tokens(await ctx.services.auth.login(data.email, data.password, ctx.client))
+            return tokens(
+                await ctx.services.auth.login(ctx.uow, data.email, data.password, ctx.client)
+            )
 
         no_store(info)
         pair, errors = await attempt(run(), info.context.response)
@@ -269,7 +254,7 @@ class Mutation:
 
         async def run() -> AuthTokens:
             data = parse_input(RefreshRequest, input_dict(input))
-            return tokens(await ctx.services.auth.refresh(data.refresh_token, ctx.client))
+            return tokens(await ctx.services.auth.refresh(ctx.uow, data.refresh_token, ctx.client))
 
         no_store(info)
         pair, errors = await attempt(run(), info.context.response)
@@ -278,14 +263,17 @@ class Mutation:
     @described_mutation("Queues a verification mail to the caller's address")
     async def request_email_verification(self, info: Info) -> OkPayload:
         ctx = info.context
-        return await ok_or_errors(info, ctx.services.accounts.request_verification(ctx.actor))
+        return await ok_or_errors(
+            info, ctx.services.accounts.request_verification(ctx.uow, ctx.actor)
+        )
 
     @described_mutation("The token of a verification mail; the address becomes verified")
     async def verify_email(self, info: Info, token: str) -> OkPayload:
-        accounts = info.context.services.accounts
+        ctx = info.context
 
         async def run() -> None:
-            await accounts.verify_email(parse_input(TokenRequest, {"token": token}).token)
+            data = parse_input(TokenRequest, {"token": token})
+            await ctx.services.accounts.verify_email(ctx.uow, data.token)
 
         return await ok_or_errors(info, run())
 
@@ -295,18 +283,18 @@ class Mutation:
 
         async def run() -> None:
             data = parse_input(PasswordResetRequest, {"email": email})
-            await ctx.services.accounts.request_password_reset(data.email, ctx.client)
+            await ctx.services.accounts.request_password_reset(ctx.uow, data.email, ctx.client)
 
         return await ok_or_errors(info, run())
 
     @described_mutation("The token of a reset mail; ends every session of the account")
     async def reset_password(self, info: Info, token: str, new_password: str) -> OkPayload:
-        accounts = info.context.services.accounts
+        ctx = info.context
 
         async def run() -> None:
             body = {"token": token, "newPassword": new_password}
             data = parse_input(PasswordResetConfirmation, body)
-            await accounts.reset_password(data.token, data.new_password)
+            await ctx.services.accounts.reset_password(ctx.uow, data.token, data.new_password)
 
         return await ok_or_errors(info, run())
 
@@ -321,17 +309,18 @@ class Mutation:
             body = {"newEmail": new_email, "currentPassword": current_password}
             data = parse_input(EmailChangeRequest, body)
             await ctx.services.accounts.request_email_change(
-                ctx.actor, data.new_email, data.current_password
+                ctx.uow, ctx.actor, data.new_email, data.current_password
             )
 
         return await ok_or_errors(info, run())
 
     @described_mutation("The token of an email-change mail; the new address becomes the account's")
     async def confirm_email_change(self, info: Info, token: str) -> OkPayload:
-        accounts = info.context.services.accounts
+        ctx = info.context
 
         async def run() -> None:
-            await accounts.confirm_email_change(parse_input(TokenRequest, {"token": token}).token)
+            data = parse_input(TokenRequest, {"token": token})
+            await ctx.services.accounts.confirm_email_change(ctx.uow, data.token)
 
         return await ok_or_errors(info, run())
 
@@ -352,7 +341,7 @@ async def update_by_id(
     id: strawberry.ID,
     input: object,
     request: type[M],
-    update: Callable[[Actor, int, M], Awaitable[R]],
+    update: Callable[[UnitOfWork, Actor, int, M], Awaitable[R]],
     shape: Callable[[R], V],
 ) -> tuple[V | None, list[UserError]]:
     """An update mutation: the actor, the id, then the input, checked in REST's order."""
@@ -362,20 +351,20 @@ async def update_by_id(
         actor.require_user_id()  # who asks comes before what they sent, as in REST
         target = parse_id(id)
         changes = parse_input(request, input_dict(input))
-        return shape(await update(actor, target, changes))
+        return shape(await update(info.context.uow, actor, target, changes))
 
     return await attempt(run(), info.context.response)
 
 
 async def delete_by_id(
-    info: Info, id: strawberry.ID, delete: Callable[[Actor, int], Awaitable[None]]
+    info: Info, id: strawberry.ID, delete: Callable[[UnitOfWork, Actor, int], Awaitable[None]]
 ) -> tuple[strawberry.ID | None, list[UserError]]:
     actor = info.context.actor
 
     async def run() -> strawberry.ID:
         actor.require_user_id()
         target = parse_id(id)
-        await delete(actor, target)
+        await delete(info.context.uow, actor, target)
         return graphql_id(target)
 
     return await attempt(run(), info.context.response)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pressroom.db.engine import Database
+from pressroom.db.units import UnitOfWork
 from pressroom.jobs.models import JobStatus, JobSummary, QueueFigures
 from pressroom.jobs.repository import JobRepository
 from pressroom.kit.clock import utcnow
@@ -18,20 +18,17 @@ LISTINGS = {
 
 
 class JobService:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def listing(self, which: str, limit: int = 20) -> list[JobSummary]:
-        async with self.db.read() as conn:
+    async def listing(self, uow: UnitOfWork, which: str, limit: int = 20) -> list[JobSummary]:
+        async with uow.read() as conn:
             return await JobRepository(conn).listing(LISTINGS[which], limit)
 
-    async def retry(self, job_id: int) -> None:
+    async def retry(self, uow: UnitOfWork, job_id: int) -> None:
         """A failed job runs again, with its retry window renewed; anything else is refused."""
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             if not await JobRepository(conn).retry_failed(job_id, utcnow()):
                 raise NotFound(f"No failed job {job_id}")
         log.info("job_retry_requested", job_id=job_id)
 
-    async def figures(self) -> QueueFigures:
-        async with self.db.read() as conn:
+    async def figures(self, uow: UnitOfWork) -> QueueFigures:
+        async with uow.read() as conn:
             return await JobRepository(conn).figures(utcnow())

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pressroom.accounts.service import MAIL_JOB, PASSWORD_RESET_JOB, LeaseLost
+from pressroom.db.units import UnitOfWork, unit_of_work
 from pressroom.jobs.models import MAIL_RETRIES, QUICK_RETRIES, ClaimedJob, PermanentFailure
 from pressroom.jobs.repository import WAKE_CHANNEL, JobRepository
 from pressroom.kit.clock import utcnow
@@ -58,7 +59,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
         self._abandoned: set[asyncio.Future[bool]] = set()
-        self._handlers: dict[str, Callable[[ClaimedJob], Awaitable[bool]]] = {
+        self._handlers: dict[str, Callable[[UnitOfWork, ClaimedJob], Awaitable[bool]]] = {
             MAIL_JOB: self._send_mail,
             PASSWORD_RESET_JOB: self._issue_password_reset,
         }
@@ -141,10 +142,15 @@ class Worker:
         self._wake.set()
 
     async def _claim(self, limit: int) -> list[ClaimedJob]:
-        async with self.services.db.write() as conn:
+        async with unit_of_work(self.services.db) as uow, uow.write() as conn:
             return await JobRepository(conn).claim(self.name, utcnow(), self.lease, limit)
 
     async def _attempt(self, job: ClaimedJob) -> None:
+        # One unit per job, closed however the attempt ends.
+        async with unit_of_work(self.services.db) as uow:
+            await self._attempt_in(uow, job)
+
+    async def _attempt_in(self, uow: UnitOfWork, job: ClaimedJob) -> None:
         started = time.monotonic()
         outcome, error = "succeeded", None
         handler = self._handlers.get(job.kind)
@@ -152,17 +158,19 @@ class Worker:
         try:
             if handler is None:
                 raise PermanentFailure(f"no handler for job kind {job.kind!r}")
-            settled = await self._within(handler(job), budget)
-            if not settled and not await self._settle(lambda jobs: jobs.succeed(job, utcnow())):
+            settled = await self._within(handler(uow, job), budget)
+            if not settled and not await self._settle(
+                uow, lambda jobs: jobs.succeed(job, utcnow())
+            ):
                 outcome = "lease_lost"
         except LeaseLost:
             outcome = "lease_lost"
         except (PermanentFailure, MailRejected) as failure:
             outcome, error = "failed", str(failure) or type(failure).__name__
-            await self._settle(lambda jobs: jobs.fail(job, utcnow(), error or ""))
+            await self._settle(uow, lambda jobs: jobs.fail(job, utcnow(), error or ""))
         except Exception as failure:
             error = str(failure) or type(failure).__name__
-            outcome = await self._retry_or_fail(job, error)
+            outcome = await self._retry_or_fail(uow, job, error)
         self.services.metrics.count(f"job_{outcome}")
         log.info(
             "job_attempt",
@@ -187,20 +195,22 @@ class Worker:
             raise TimeoutError
         return task.result()
 
-    async def _retry_or_fail(self, job: ClaimedJob, error: str) -> str:
+    async def _retry_or_fail(self, uow: UnitOfWork, job: ClaimedJob, error: str) -> str:
         now = utcnow()
         run_at = now + RETRIES.get(job.kind, MAIL_RETRIES).delay(job.attempt)
         if run_at > job.give_up_at:
-            await self._settle(lambda jobs: jobs.fail(job, now, error))
+            await self._settle(uow, lambda jobs: jobs.fail(job, now, error))
             return "failed"
-        await self._settle(lambda jobs: jobs.retry_at(job, run_at, error))
+        await self._settle(uow, lambda jobs: jobs.retry_at(job, run_at, error))
         return "retry_scheduled"
 
-    async def _settle(self, change: Callable[[JobRepository], Awaitable[bool]]) -> bool:
+    async def _settle(
+        self, uow: UnitOfWork, change: Callable[[JobRepository], Awaitable[bool]]
+    ) -> bool:
         """False when the job was not this attempt's any more, or the database was away: then
         its lease runs out and it runs again, so nothing is lost."""
         try:
-            async with self.services.db.write() as conn:
+            async with uow.write() as conn:
                 return await change(JobRepository(conn))
         except Exception as error:
             log.warning("job_settle_failed", error=type(error).__name__)
@@ -208,7 +218,7 @@ class Worker:
 
     # Handlers: True when they settled the job themselves (in their own transaction).
 
-    async def _send_mail(self, job: ClaimedJob) -> bool:
+    async def _send_mail(self, _uow: UnitOfWork, job: ClaimedJob) -> bool:
         payload = job.payload
         context = dict(payload["context"])
         if "token_seed" in payload:
@@ -228,9 +238,9 @@ class Worker:
         await self.sender.send(message)
         return False
 
-    async def _issue_password_reset(self, job: ClaimedJob) -> bool:
+    async def _issue_password_reset(self, uow: UnitOfWork, job: ClaimedJob) -> bool:
         async def settle(conn: AsyncConnection) -> bool:
             return await JobRepository(conn).succeed(job, utcnow())
 
-        await self.services.accounts.issue_password_reset(job.payload["email"], settle)
+        await self.services.accounts.issue_password_reset(uow, job.payload["email"], settle)
         return True
