@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,11 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from pressroom import __version__
+from pressroom.accounts import endpoints as account_endpoints
 from pressroom.api.dependencies import get_actor, get_signed_in_actor
 from pressroom.auth import endpoints as auth_endpoints
 from pressroom.config import Settings
 from pressroom.graphql.ide import install_graphiql_assets
 from pressroom.graphql.schema import graphql_router
+from pressroom.jobs.worker import Worker
 from pressroom.kit.body_guard import BodyGuardMiddleware
 from pressroom.kit.docs import DOCS_PATH, install_docs
 from pressroom.kit.http_errors import install_error_handlers
@@ -52,8 +55,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # a spike in any latency percentile it lands in (docs/performance.md).
         gc.collect()
         gc.freeze()
-        yield
-        await services.close()
+        # The embedded default needs no other process: mail goes out from here (docs/operations.md).
+        stop = asyncio.Event()
+        worker = (
+            asyncio.create_task(Worker(services).run(stop))
+            if settings.runs_worker_in_process
+            else None
+        )
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                await worker
+            await services.close()
 
     app = FastAPI(
         title="Pressroom",
@@ -78,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         post_endpoints.router,
         user_endpoints.router,
         auth_endpoints.router,
+        account_endpoints.router,
+        account_endpoints.me_router,
         tag_endpoints.router,
         post_endpoints.tag_posts_router,
         operations_router,

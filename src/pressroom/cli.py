@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -36,6 +36,10 @@ users_app = PressroomTyper(
     help="Manage accounts from the server's own shell.", no_args_is_help=True
 )
 app.add_typer(users_app, name="users")
+jobs_app = PressroomTyper(
+    help="The background jobs: pending, failed and recent ones; retry a failed one.",
+)
+app.add_typer(jobs_app, name="jobs")
 
 
 def _print_version(value: bool) -> None:
@@ -345,6 +349,120 @@ def recount() -> None:
             "Every counter is true: nothing to repair.",
             result="nothing to repair",
         )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="jobs at once; default: $WORKER_CONCURRENCY or 4")
+    ] = None,
+) -> None:
+    """Run background jobs (mail) until stopped; any number of workers share the work."""
+    from pressroom.jobs.worker import Worker
+    from pressroom.services import Services
+
+    settings = load_settings()
+    problems = settings.production_problems()
+    if problems:
+        console.fail(
+            "startup_refused",
+            "refusing to start in production mode: " + "; ".join(problems),
+            SETTING_MISTAKE_EXIT,
+        )
+    ready_database(settings)
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        services = Services.build(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            # The attempts under way finish (each within its lease); then the worker exits 0.
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Worker(services, concurrency=concurrency).run(stop)
+        finally:
+            await services.close()
+
+    asyncio.run(run())
+
+
+@jobs_app.callback(invoke_without_command=True)
+def jobs(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="jobs per list")] = 20,
+) -> None:
+    """List pending (and running), failed and recently finished jobs, newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from pressroom.db.units import unit_of_work
+    from pressroom.jobs.service import LISTINGS
+    from pressroom.services import Services
+
+    settings = load_settings()
+    ready_database(settings, redis=False)
+
+    async def run() -> dict[str, list[Any]]:
+        services = Services.build(settings)
+        try:
+            async with unit_of_work(services.db) as uow:
+                return {which: await services.jobs.listing(uow, which, limit) for which in LISTINGS}
+        finally:
+            await services.close()
+
+    for which, found in asyncio.run(run()).items():
+        if not found:
+            console.done("jobs_listed", f"{which}: none", listing=which, jobs=[])
+            continue
+        lines = [
+            f"  #{j.id} {j.kind} {j.status.value} attempts={j.attempts}"
+            f" created={j.created_at:%Y-%m-%d %H:%M:%S}Z"
+            + (f" next={j.run_at:%H:%M:%S}Z" if j.status.value == "pending" else "")
+            + (f" error={j.last_error}" if j.last_error else "")
+            for j in found
+        ]
+        console.done(
+            "jobs_listed",
+            f"{which}:\n" + "\n".join(lines),
+            listing=which,
+            jobs=[
+                {
+                    "id": j.id,
+                    "kind": j.kind,
+                    "status": j.status.value,
+                    "attempts": j.attempts,
+                    "createdAt": j.created_at.isoformat(),
+                    "runAt": j.run_at.isoformat(),
+                    "lastError": j.last_error,
+                }
+                for j in found
+            ],
+        )
+
+
+@jobs_app.command("retry")
+def retry_job(job_id: Annotated[int, typer.Argument(help="the failed job's id")]) -> None:
+    """Run a failed job again, with a fresh retry window."""
+    from pressroom.db.units import unit_of_work
+    from pressroom.kit.errors import AppError
+    from pressroom.services import Services
+
+    settings = load_settings()
+    ready_database(settings, redis=False)
+
+    async def run() -> None:
+        services = Services.build(settings)
+        try:
+            async with unit_of_work(services.db) as uow:
+                await services.jobs.retry(uow, job_id)
+        finally:
+            await services.close()
+
+    try:
+        asyncio.run(run())
+    except AppError as error:
+        console.fail("job_not_retried", error.message, job_id=job_id)
+    console.done("job_retried", f"Job {job_id} is pending again.", job_id=job_id)
 
 
 @app.command()

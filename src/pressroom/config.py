@@ -13,6 +13,8 @@ from limits import parse as parse_rate_limit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from pressroom.mail.sender import SmtpServer
+
 DEFAULT_DATABASE_URL = "sqlite:///pressroom.db"
 # Development only: production mode refuses to start with it (see `production_problems`).
 DEFAULT_JWT_SECRET = "pressroom-development-secret-change-me-0123456789"
@@ -88,6 +90,27 @@ class Settings(BaseSettings):
     database_command_timeout_seconds: float = 15.0
     log_level: str = "INFO"
 
+    # Mail (docs/api.md, "Accounts by email"). Without SMTP_URL, development writes `.eml` files.
+    smtp_url: str | None = None
+    smtp_timeout_seconds: float = 20.0
+    mail_from: str = "Pressroom <no-reply@localhost>"
+    mail_dir: Path = Path("mail")
+    email_link_base_url: str = "http://127.0.0.1:8000"
+    email_verification_required: bool = False
+    rate_limit_password_reset_per_address: str = "5/hour"
+    rate_limit_password_reset_per_email: str = "3/hour"
+    rate_limit_verification_per_account: str = "3/hour"
+
+    # Background jobs (docs/operations.md, "Workers"). None: in-process on SQLite only.
+    worker_in_process: bool | None = None
+    worker_concurrency: int = Field(4, ge=1, le=256)
+    # A job held longer than this is taken to be lost (its worker died) and runs again; each
+    # attempt is cut off before it, so two workers never run one job at the same time.
+    job_lease_seconds: float = Field(60.0, gt=1)
+    # How long an idle worker sleeps between looks when nothing wakes it (PostgreSQL NOTIFY and
+    # the in-process queue wake it at once).
+    worker_poll_seconds: float = Field(1.0, gt=0)
+
     @field_validator("jwt_previous_secrets", "trusted_proxies", "cors_allow_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -102,11 +125,28 @@ class Settings(BaseSettings):
         "rate_limit_refresh_per_address",
         "rate_limit_graphql_cost_per_address",
         "rate_limit_graphql_cost_per_user",
+        "rate_limit_password_reset_per_address",
+        "rate_limit_password_reset_per_email",
+        "rate_limit_verification_per_account",
     )
     @classmethod
     def _rate_limit_notation(cls, value: str) -> str:
         parse_rate_limit(value)  # raises ValueError with the notation it expected
         return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value:
+            SmtpServer.from_url(value)  # raises ValueError saying what is wrong
+        return value or None
+
+    @field_validator("email_link_base_url")
+    @classmethod
+    def _link_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -136,6 +176,12 @@ class Settings(BaseSettings):
         return DEFAULT_JWT_SECRET
 
     @property
+    def runs_worker_in_process(self) -> bool:
+        if self.worker_in_process is not None:
+            return self.worker_in_process
+        return self.database_url.startswith("sqlite")
+
+    @property
     def show_docs(self) -> bool:
         return self.docs_enabled if self.docs_enabled is not None else not self.is_production
 
@@ -161,6 +207,8 @@ class Settings(BaseSettings):
                 problems.append(f"{name} is shorter than {MIN_SECRET_BYTES} bytes")
         if not self.rate_limits_enabled:
             problems.append("RATE_LIMITS_ENABLED=false is refused in production mode")
+        if not self.smtp_url:
+            problems.append("SMTP_URL is not set; production mail needs an SMTP server")
         return problems
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from pydantic import BaseModel, Field
 
 from pressroom.api.dependencies import ServicesDep, UnitDep
@@ -87,5 +87,27 @@ _NOT_READY = {
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
     operation_id="getMetrics",
 )
-async def metrics(services: ServicesDep) -> Response:
-    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+async def metrics(services: ServicesDep, uow: UnitDep) -> Response:
+    body = generate_latest(services.metrics.registry)
+    try:
+        figures = await services.jobs.figures(uow)
+    except Exception:  # the queue's figures are left out; the process's own still answer
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+    # The queue is the database's, the same whichever process answers: read at each scrape.
+    queue = CollectorRegistry()
+    for name, help_text, value in (
+        ("pressroom_jobs_queued", "Jobs waiting to run (due or backing off)", figures.pending),
+        ("pressroom_jobs_running", "Jobs held by a worker now", figures.running),
+        (
+            "pressroom_jobs_failed",
+            "Jobs that ended failed (pressroom jobs retry ID)",
+            figures.failed,
+        ),
+        (
+            "pressroom_jobs_oldest_pending_age_seconds",
+            "Age of the oldest job still waiting to run",
+            figures.oldest_pending_seconds,
+        ),
+    ):
+        Gauge(name, help_text, registry=queue).set(value)
+    return Response(body + generate_latest(queue), media_type=CONTENT_TYPE_LATEST)

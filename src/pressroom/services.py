@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pressroom.accounts.service import AccountService
 from pressroom.auth.revocations import RevokedSessions
 from pressroom.auth.service import AuthService
 from pressroom.config import Settings
 from pressroom.db.engine import Database
+from pressroom.jobs.service import JobService
 from pressroom.kit.client_address import TrustedProxies
 from pressroom.kit.observability import Metrics
 from pressroom.kit.passwords import PasswordHasher
@@ -29,9 +31,11 @@ class Services:
     proxies: TrustedProxies
     hasher: PasswordHasher
     auth: AuthService
+    accounts: AccountService
     users: UserService
     posts: PostService
     tags: TagService
+    jobs: JobService
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
@@ -53,6 +57,7 @@ class Services:
         hasher = PasswordHasher()
         tokens = AccessTokens(settings)
         auth = AuthService(hasher, tokens, settings, metrics, limits, revoked)
+        accounts = AccountService(hasher, settings, metrics, limits, revoked)
         return cls(
             settings=settings,
             db=db,
@@ -62,10 +67,15 @@ class Services:
             proxies=TrustedProxies(settings.trusted_proxies),
             hasher=hasher,
             auth=auth,
-            # A deleted account's sessions are auth's to end (users.service.AccountSessions).
-            users=UserService(hasher, settings, metrics, limits, sessions=auth),
-            posts=PostService(metrics),
+            accounts=accounts,
+            # A deleted account's sessions are auth's to end (users.service.AccountSessions);
+            # a new account's verification mail is accounts' to send.
+            users=UserService(
+                hasher, settings, metrics, limits, sessions=auth, verification=accounts
+            ),
+            posts=PostService(metrics, settings),
             tags=TagService(),
+            jobs=JobService(),
         )
 
     async def close(self) -> None:

@@ -166,6 +166,12 @@ OPERATION_IDS = {
     ("get", "/healthz"): "getHealth",
     ("get", "/readyz"): "getReadiness",
     ("get", "/metrics"): "getMetrics",
+    ("post", "/api/v1/auth/email-verification"): "requestEmailVerification",
+    ("post", "/api/v1/auth/verify-email"): "verifyEmail",
+    ("post", "/api/v1/auth/password-reset"): "requestPasswordReset",
+    ("post", "/api/v1/auth/password-reset/confirm"): "resetPassword",
+    ("post", "/api/v1/auth/email-change/confirm"): "confirmEmailChange",
+    ("post", "/api/v1/users/me/email"): "requestEmailChange",
 }
 # Who must send a bearer token (docs/api.md "authenticated", "self", posts:write...), who may.
 NEEDS_A_TOKEN = {
@@ -181,6 +187,8 @@ NEEDS_A_TOKEN = {
     ("patch", "/users/{user_id}"),
     ("delete", "/users/{user_id}"),
     ("post", "/auth/logout-all"),
+    ("post", "/auth/email-verification"),
+    ("post", "/users/me/email"),
     ("patch", "/tags/{slug}"),
     ("delete", "/tags/{slug}"),
 }

@@ -10,8 +10,11 @@ false`), so a field a reply adds, drops or types differently fails here."""
 from __future__ import annotations
 
 import copy
+import email
+import email.policy
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +22,9 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from pressroom.auth.permissions import Role
+from pressroom.jobs.worker import Worker
+from pressroom.mail.sender import DirectorySender
+from pressroom.services import Services
 from tests.conftest import PASSWORD, People, Person
 
 ROOT = "http://testserver"
@@ -190,10 +196,61 @@ async def account_routes(anon: httpx.AsyncClient, people: People, ann: Person) -
     await third.post("/auth/logout-all")
 
 
+def newest_token(mail_dir: Path) -> str:
+    """The token of the last mail the worker wrote that carries one (files are named by job)."""
+    by_job = sorted(
+        mail_dir.glob("*.eml"), key=lambda path: int(re.findall(r"job-(\d+)@", path.name)[0])
+    )
+    for path in reversed(by_job):
+        mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = mail.get_body(preferencelist=("plain",))
+        assert body is not None
+        found = re.search(r"token=([A-Za-z0-9_-]+)", body.get_content())  # type: ignore[attr-defined]
+        if found is not None:
+            return found.group(1)
+    raise AssertionError("no mail with a token")
+
+
+async def email_routes(
+    anon: httpx.AsyncClient, people: People, services: Services, mail_dir: Path
+) -> None:
+    """Accounts by email, with the tokens of mails the worker wrote as `.eml` files."""
+    worker = Worker(services, sender=DirectorySender(mail_dir))
+
+    async def token_of_newest_mail() -> str:
+        await worker.drain()
+        return newest_token(mail_dir)
+
+    cat = await people.make(email="cat@example.com")
+    await cat.post("/auth/email-verification")
+    await anon.post("/auth/verify-email", json={"token": await token_of_newest_mail()})
+    await anon.post("/auth/verify-email", json={"token": "used-or-not"})  # 400
+    await cat.post("/auth/email-verification")  # 409
+    await anon.post("/auth/email-verification")  # 401
+    await cat.post(
+        "/users/me/email", json={"newEmail": "kit@example.com", "currentPassword": PASSWORD}
+    )
+    change = await token_of_newest_mail()
+    await cat.post("/users/me/email", json={"newEmail": "x@example.com", "currentPassword": "no"})
+    await anon.post("/auth/email-change/confirm", json={"token": change})
+    await anon.post("/auth/email-change/confirm", json={"token": change})  # 400
+    await anon.post("/auth/password-reset", json={"email": "kit@example.com"})
+    reset = await token_of_newest_mail()
+    await anon.post("/auth/password-reset/confirm", json={"token": reset, "newPassword": "weak"})
+    await anon.post(
+        "/auth/password-reset/confirm", json={"token": reset, "newPassword": "Another-Pass-8"}
+    )
+
+
 async def test_every_reply_matches_its_documented_schema(
-    recorder: Recorder, anon: httpx.AsyncClient, people: People
+    recorder: Recorder,
+    anon: httpx.AsyncClient,
+    people: People,
+    services: Services,
+    tmp_path: Path,
 ) -> None:
     await api_routes_in_use(anon, people)
+    await email_routes(anon, people, services, tmp_path)
     await anon.get(f"{ROOT}/healthz")
     await anon.get(f"{ROOT}/readyz")
     assert recorder.problems() == []

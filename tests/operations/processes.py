@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -63,7 +64,9 @@ class Server:
 
 def server_env(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update({"LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", **settings})
+    # Servers on SQLite run the mail worker in-process: its `.eml` files go nowhere near the tree.
+    mail_dir = str(Path(tempfile.gettempdir()) / "pressroom-test-mail")
+    env.update({"LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", "MAIL_DIR": mail_dir, **settings})
     return env
 
 

@@ -44,6 +44,7 @@ def serve_in_production(tmp_path: Path, **settings: str) -> subprocess.Completed
             {"JWT_SECRET": GOOD_SECRET, "RATE_LIMITS_ENABLED": "false"},
             "RATE_LIMITS_ENABLED=false is refused",
         ),
+        ({"JWT_SECRET": GOOD_SECRET}, "SMTP_URL is not set"),
     ],
 )
 def test_production_serve_refuses_to_start_and_says_why(
@@ -67,6 +68,7 @@ def production_app(database_url: str, **overrides: Any) -> Any:
             pressroom_env="production",
             jwt_secret=GOOD_SECRET,
             rate_limits_enabled=True,
+            smtp_url="smtp://127.0.0.1:25",
             **overrides,
         )
     )

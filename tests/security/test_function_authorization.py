@@ -93,6 +93,15 @@ async def _logout_all(w: World) -> tuple[Person, str, str, Any]:
     return await w.person(), "POST", "/auth/logout-all", None
 
 
+async def _request_verification(w: World) -> tuple[Person, str, str, Any]:
+    return await w.person(), "POST", "/auth/email-verification", None
+
+
+async def _request_email_change(w: World) -> tuple[Person, str, str, Any]:
+    body = {"newEmail": f"moved{next(_unique)}@example.com", "currentPassword": PASSWORD}
+    return await w.person(), "POST", "/users/me/email", body
+
+
 async def _create_post(w: World) -> tuple[Person, str, str, Any]:
     return await w.person(), "POST", "/posts", {"title": "New", "content": "C"}
 
@@ -156,6 +165,14 @@ MATRIX: dict[str, tuple[Scenario, dict[str, int]]] = {
         _logout_all,
         {"anonymous": 401, "owner": 204},
     ),
+    "POST /auth/email-verification": (
+        _request_verification,
+        {"anonymous": 401, "owner": 202},
+    ),
+    "POST /users/me/email": (
+        _request_email_change,
+        {"anonymous": 401, "owner": 202},
+    ),
     "POST /posts": (
         _create_post,
         {"anonymous": 401, "owner": 201},
@@ -186,7 +203,13 @@ MATRIX: dict[str, tuple[Scenario, dict[str, int]]] = {
     ),
 }
 # Routes without a foreign target (they act on the caller): every signed-in kind is its owner.
-_SELF_ROUTES = {"POST /users/me/password", "POST /auth/logout-all", "POST /posts"}
+_SELF_ROUTES = {
+    "POST /users/me/password",
+    "POST /auth/logout-all",
+    "POST /posts",
+    "POST /auth/email-verification",
+    "POST /users/me/email",
+}
 
 
 @pytest.mark.parametrize("route", MATRIX.keys())
@@ -218,6 +241,13 @@ async def test_signed_in_moderator_and_admin_are_also_owners_of_self_routes(
     for person in (moderator, admin):
         reply = await person.post("/posts", json={"title": "Mine", "content": "C"})
         assert reply.status_code == 201
+        reply = await person.post("/auth/email-verification")
+        assert reply.status_code == 202
+        reply = await person.post(
+            "/users/me/email",
+            json={"newEmail": f"new-{person.email}", "currentPassword": PASSWORD},
+        )
+        assert reply.status_code == 202
         reply = await person.post(
             "/users/me/password",
             json={"currentPassword": PASSWORD, "newPassword": "Another-Horse-43"},
@@ -237,3 +267,29 @@ async def test_anyone_may_sign_up_even_when_signed_in(
         reply = await caller.send("POST", "/users", body)
         assert reply.status_code == 201, reply.text
         assert reply.json()["roles"] == ["user"]
+
+
+async def test_the_token_routes_answer_every_caller_alike(
+    anon: httpx.AsyncClient, author: Person, moderator: Person, admin: Person
+) -> None:
+    # Anyone may use them, signed in or not, whatever the role: the token alone decides.
+    calls = [
+        ("/auth/password-reset", {"email": "nobody@example.com"}),
+        ("/auth/verify-email", {"token": "not-a-token"}),
+        ("/auth/password-reset/confirm", {"token": "not-a-token", "newPassword": PASSWORD}),
+        ("/auth/email-change/confirm", {"token": "not-a-token"}),
+    ]
+    answers = {}
+    for caller in (
+        Caller(anon, None),
+        Caller(anon, author),
+        Caller(anon, moderator),
+        Caller(anon, admin),
+    ):
+        answers[caller.person.email if caller.person else "anonymous"] = [
+            (reply.status_code, reply.json())
+            for reply in [await caller.send("POST", url, body) for url, body in calls]
+        ]
+    first, *others = answers.values()
+    assert [status for status, _ in first] == [202, 400, 400, 400]
+    assert all(other == first for other in others)

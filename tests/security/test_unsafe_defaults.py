@@ -96,6 +96,7 @@ async def test_docs_are_off_in_production(database_url: str) -> None:
             pressroom_env="production",
             jwt_secret="p" * 48,
             rate_limits_enabled=True,
+            smtp_url="smtp://127.0.0.1:25",
         )
     )
     async with httpx.AsyncClient(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
+from pressroom.accounts.models import TokenPurpose
+from pressroom.accounts.repository import EmailTokenRepository
 from pressroom.auth.actor import SESSION_ENDED, Actor
 from pressroom.auth.models import PresentedRefreshToken, SessionRecord, TokenPair
 from pressroom.auth.repository import SessionRepository
@@ -261,6 +263,8 @@ class AuthService:
         async with uow.write() as conn:
             now = utcnow()
             await UserRepository(conn).set_password_hash(user_id, new_hash, now)
+            # A reset link mailed before the change must not undo it.
+            await EmailTokenRepository(conn).void(user_id, TokenPurpose.RESET_PASSWORD, now)
             ended = await SessionRepository(conn).revoke_all(
                 user_id, now, reason="password_changed", keep_session_id=actor.session_id
             )

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     SmallInteger,
     String,
@@ -177,3 +178,43 @@ published_post_total = Table(
     Column("posts", BigInteger, nullable=False),
     CheckConstraint("slot >= 0 AND slot < 16", name="ck_published_post_total_slot"),
 )
+
+# Background work (docs/design.md, "Background jobs"): a job is a row written in the transaction
+# of the change that causes it; workers claim due rows under a lease and settle them.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    # pending → running → succeeded | failed; a running job whose lease ran out is due again.
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("run_at", UtcDateTime, nullable=False),
+    # No attempt starts after this: the job ends as failed instead (mail: 24 hours).
+    Column("give_up_at", UtcDateTime, nullable=False),
+    Column("locked_by", String(64), nullable=True),
+    Column("locked_until", UtcDateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    sqlite_autoincrement=True,
+)
+Index("ix_jobs_status_run_at", jobs.c.status, jobs.c.run_at)
+
+# Single-use tokens mailed to an address: verification, password reset, email change.
+email_tokens = Table(
+    "email_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    # The address an email-change token moves the account to; the address a verification
+    # token proves (a token for an address the account no longer has proves nothing).
+    Column("email", String(320), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+)
+Index("ix_email_tokens_user_id", email_tokens.c.user_id, email_tokens.c.purpose)

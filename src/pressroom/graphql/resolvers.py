@@ -8,6 +8,12 @@ from typing import TypeVar
 import strawberry
 from pydantic import BaseModel
 
+from pressroom.accounts.schemas import (
+    EmailChangeRequest,
+    PasswordResetConfirmation,
+    PasswordResetRequest,
+    TokenRequest,
+)
 from pressroom.auth.actor import Actor
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.models import TokenPair
@@ -41,6 +47,7 @@ from pressroom.graphql.types import (
     DeleteUserPayload,
     Info,
     LoginPayload,
+    OkPayload,
     Post,
     RefreshTokenPayload,
     Tag,
@@ -252,6 +259,81 @@ class Mutation:
         no_store(info)
         pair, errors = await attempt(run(), info.context.response)
         return RefreshTokenPayload(tokens=pair, errors=errors)
+
+    @described_mutation("Queues a verification mail to the caller's address")
+    async def request_email_verification(self, info: Info) -> OkPayload:
+        ctx = info.context
+        return await ok_or_errors(
+            info, ctx.services.accounts.request_verification(ctx.uow, ctx.actor)
+        )
+
+    @described_mutation("The token of a verification mail; the address becomes verified")
+    async def verify_email(self, info: Info, token: str) -> OkPayload:
+        ctx = info.context
+
+        async def run() -> None:
+            data = parse_input(TokenRequest, {"token": token})
+            await ctx.services.accounts.verify_email(ctx.uow, data.token)
+
+        return await ok_or_errors(info, run())
+
+    @described_mutation("The same answer whether or not an account has this address")
+    async def request_password_reset(self, info: Info, email: str) -> OkPayload:
+        ctx = info.context
+
+        async def run() -> None:
+            data = parse_input(PasswordResetRequest, {"email": email})
+            await ctx.services.accounts.request_password_reset(ctx.uow, data.email, ctx.client)
+
+        return await ok_or_errors(info, run())
+
+    @described_mutation("The token of a reset mail; ends every session of the account")
+    async def reset_password(self, info: Info, token: str, new_password: str) -> OkPayload:
+        ctx = info.context
+
+        async def run() -> None:
+            body = {"token": token, "newPassword": new_password}
+            data = parse_input(PasswordResetConfirmation, body)
+            await ctx.services.accounts.reset_password(ctx.uow, data.token, data.new_password)
+
+        return await ok_or_errors(info, run())
+
+    @described_mutation("Mails a confirmation to the new address and a notice to the old one")
+    async def request_email_change(
+        self, info: Info, new_email: str, current_password: str
+    ) -> OkPayload:
+        ctx = info.context
+
+        async def run() -> None:
+            ctx.actor.require_user_id()
+            body = {"newEmail": new_email, "currentPassword": current_password}
+            data = parse_input(EmailChangeRequest, body)
+            await ctx.services.accounts.request_email_change(
+                ctx.uow, ctx.actor, data.new_email, data.current_password
+            )
+
+        return await ok_or_errors(info, run())
+
+    @described_mutation("The token of an email-change mail; the new address becomes the account's")
+    async def confirm_email_change(self, info: Info, token: str) -> OkPayload:
+        ctx = info.context
+
+        async def run() -> None:
+            data = parse_input(TokenRequest, {"token": token})
+            await ctx.services.accounts.confirm_email_change(ctx.uow, data.token)
+
+        return await ok_or_errors(info, run())
+
+
+async def ok_or_errors(info: Info, work: Awaitable[None]) -> OkPayload:
+    no_store(info)
+
+    async def run() -> bool:
+        await work
+        return True
+
+    ok, errors = await attempt(run(), info.context.response)
+    return OkPayload(ok=bool(ok), errors=errors)
 
 
 async def update_by_id(

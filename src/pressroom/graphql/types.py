@@ -287,6 +287,12 @@ class LoginPayload:
     errors: list[UserError] | None
 
 
+@strawberry.type(description="Accounts by email: ok, or the refusal by field")
+class OkPayload:
+    ok: bool
+    errors: list[UserError] | None
+
+
 @strawberry.type
 class RefreshTokenPayload:
     tokens: AuthTokens | None

@@ -105,6 +105,9 @@ class Policies:
     refresh_per_address: Policy
     graphql_cost_per_address: Policy
     graphql_cost_per_user: Policy
+    password_reset_per_address: Policy
+    password_reset_per_email: Policy
+    verification_per_account: Policy
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policies:
@@ -122,6 +125,15 @@ class Policies:
             ),
             graphql_cost_per_user=Policy.of(
                 "graphql-cost-user", settings.rate_limit_graphql_cost_per_user
+            ),
+            password_reset_per_address=Policy.of(
+                "password-reset", settings.rate_limit_password_reset_per_address
+            ),
+            password_reset_per_email=Policy.of(
+                "password-reset-email", settings.rate_limit_password_reset_per_email
+            ),
+            verification_per_account=Policy.of(
+                "verification-mail", settings.rate_limit_verification_per_account
             ),
         )
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -17,6 +19,8 @@ from pressroom.kit.ids import is_row_id
 
 ALGORITHM = "HS256"
 REFRESH_TOKEN_BYTES = 32  # 256 bits; docs/api.md asks for at least 128
+# Mailed tokens are 256-bit HMACs of a 192-bit seed (`email_token`).
+EMAIL_TOKEN_SEED_BYTES = 24
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti", "sid"]
 # Verified tokens are remembered (expiry re-checked on every use): a client sends the same token
 # for its whole lifetime, and each verification cost ~0.1 ms of CPU (docs/performance.md).
@@ -115,3 +119,22 @@ def new_refresh_token() -> str:
 def refresh_token_digest(token: str) -> str:
     """Refresh tokens are stored only as this digest; 256 random bits need no slow hash."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_email_token_seed() -> str:
+    return secrets.token_urlsafe(EMAIL_TOKEN_SEED_BYTES)
+
+
+def email_token(secret: str, seed: str) -> str:
+    """The token mailed to an account, derived from a seed kept in the mail's job.
+
+    A job row must carry what the mail will say until it is sent; carrying the token itself
+    would put a usable credential in the database next to its hash. The seed alone is useless
+    without the signing secret, and the database keeps only `email_token_digest` of the result.
+    """
+    mac = hmac.new(secret.encode(), b"pressroom-email-token:" + seed.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
+def email_token_digest(token: str) -> str:
+    return refresh_token_digest(token)

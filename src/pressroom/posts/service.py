@@ -10,6 +10,7 @@ from typing import Any
 
 from pressroom.auth.actor import Actor, reader_of
 from pressroom.auth.permissions import Permission
+from pressroom.config import Settings
 from pressroom.db.connection import Connection
 from pressroom.db.units import UnitOfWork
 from pressroom.kit.clock import utcnow
@@ -26,7 +27,7 @@ from pressroom.posts.sorting import DEFAULT_DRAFT_SORT, DEFAULT_PUBLISHED_SORT, 
 from pressroom.tags.models import TagRef
 from pressroom.tags.repository import TagRepository
 from pressroom.tags.slugs import slugify
-from pressroom.users.service import require_live_account
+from pressroom.users.service import require_live_account, require_verified_email
 
 POST_NOT_FOUND = "Post not found"
 EMPTY_POST = "A post needs content before it can be published"
@@ -42,8 +43,9 @@ def _may_delete(actor: Actor, post: PostRecord) -> bool:
 
 
 class PostService:
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: Metrics, settings: Settings) -> None:
         self.metrics = metrics
+        self.verification_required = settings.email_verification_required
 
     async def repair_counters(
         self,
@@ -139,6 +141,8 @@ class PostService:
             # Checked and held in the insert's transaction: an author deleted meanwhile gets a
             # 401 and no post, never a post stored behind a 500 (docs/security.md, races).
             user_id = await require_live_account(conn, actor)
+            if self.verification_required:
+                await require_verified_email(conn, user_id)
             repo = PostRepository(conn)
             post_id = await repo.create(
                 user_id=user_id,
@@ -175,6 +179,8 @@ class PostService:
                 values["published"] = changes.published
                 values["published_at"] = now if changes.published else None
                 publishing = bool(changes.published)
+            if publishing and self.verification_required:
+                await require_verified_email(conn, actor.require_user_id())
             content = values.get("content", post.content)
             if values.get("published", post.published) and not content.strip():
                 raise Unprocessable(EMPTY_POST)

@@ -279,12 +279,45 @@ class UserRepository:
             select(users.c.password_hash).where(users.c.id == user_id, users.c.deleted_at.is_(None))
         )
 
-    async def set_password_hash(self, user_id: int, password_hash: str, now: datetime) -> None:
+    async def mark_verified(self, user_id: int, email: str, now: datetime) -> bool:
+        """Verified, if the live account still has this address (a token for an address it
+        no longer has proves nothing about its current one)."""
+        result = await self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.deleted_at.is_(None), email_is(email))
+            .values(email_verified=True, updated_at=now)
+        )
+        return result.rowcount == 1
+
+    async def is_verified(self, user_id: int) -> bool:
+        return bool(
+            await self.conn.scalar(select(users.c.email_verified).where(users.c.id == user_id))
+        )
+
+    async def change_email(self, user_id: int, email: str, now: datetime) -> None:
+        """The confirmed new address, verified by the confirming itself."""
+        try:
+            await self.conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(email=email, email_verified=True, updated_at=now)
+            )
+        except exc.IntegrityError:
+            # Taken by a sign-up that committed after the caller's check; the unique index decided.
+            raise EmailTaken(email) from None
+
+    async def set_password_hash(
+        self, user_id: int, password_hash: str, now: datetime, *, verified: bool = False
+    ) -> None:
         await self.conn.execute(
             update(users)
             .where(users.c.id == user_id)
             .values(password_hash=password_hash, updated_at=now)
         )
+        if verified:  # a reset by mailed token proves the address, too
+            await self.conn.execute(
+                update(users).where(users.c.id == user_id).values(email_verified=True)
+            )
 
 
 # A user list's SQL is built from its shape alone (which filters, whether emails are matched,

@@ -39,6 +39,7 @@ USER_NOT_FOUND = "User not found"
 ROLES_WITHOUT_USER = 'must include "user"; every account holds it'
 EMAIL_TAKEN = "An account with this email already exists"
 TOO_MANY_SIGN_UPS = "Too many sign-ups from this address; retry later"
+EMAIL_NOT_VERIFIED = "Verify your email address before creating or publishing posts"
 
 
 class AccountSessions(Protocol):
@@ -53,6 +54,15 @@ class AccountSessions(Protocol):
     async def forget_sessions(self, session_ids: list[int]) -> None: ...
 
 
+class VerificationMail(Protocol):
+    """A verification token and its mail, written in sign-up's transaction. Accounts by email
+    are accounts' to send (`AccountService` fills this in at services.py)."""
+
+    async def queue_verification(
+        self, conn: Connection, user_id: int, email: str, now: datetime
+    ) -> None: ...
+
+
 class UserService:
     def __init__(
         self,
@@ -61,12 +71,14 @@ class UserService:
         metrics: Metrics,
         limits: RateLimits,
         sessions: AccountSessions,
+        verification: VerificationMail,
     ) -> None:
         self.hasher = hasher
         self.settings = settings
         self.metrics = metrics
         self.limits = limits
         self.sessions = sessions
+        self.verification = verification
 
     def check_new_password(self, password: str, field: str = "password") -> None:
         problems = password_problems(password, self.settings.password_policy)
@@ -134,6 +146,8 @@ class UserService:
                     roles=role_names,
                     now=now,
                 )
+                # In the sign-up's transaction: no mail for a sign-up that rolls back.
+                await self.verification.queue_verification(conn, user_id, data.email, now)
         except EmailTaken:
             raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]}) from None
         # What was just written, as `get` would read it back, without a statement to read it.
@@ -294,6 +308,12 @@ async def require_live_account(conn: Connection, actor: Actor, *, hold: bool = T
     if not await UserRepository(conn).lock_live(user_id, hold=hold):
         raise AuthenticationFailed(SESSION_ENDED)
     return user_id
+
+
+async def require_verified_email(conn: Connection, user_id: int) -> None:
+    """EMAIL_VERIFICATION_REQUIRED: unverified accounts sign in and read, but write no posts."""
+    if not await UserRepository(conn).is_verified(user_id):
+        raise Forbidden(EMAIL_NOT_VERIFIED)
 
 
 def _found(actor: Actor, user_id: int, user: UserRecord | None) -> UserRecord:
