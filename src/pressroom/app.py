@@ -17,6 +17,7 @@ from pressroom.graphql.ide import install_graphiql_assets
 from pressroom.graphql.schema import graphql_router
 from pressroom.kit.body_guard import BodyGuardMiddleware
 from pressroom.kit.docs import DOCS_PATH, install_docs
+from pressroom.kit.http_caching import HttpCachingMiddleware
 from pressroom.kit.http_errors import install_error_handlers
 from pressroom.kit.observability import configure_logging
 from pressroom.kit.openapi import install_openapi
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added last runs first: request ids wrap everything, so even a 413 or a 429 carries one.
     app.add_middleware(ReadConnectionPerRequest, db=services.db)
+    # Outside the read connection: a reply served from the cache takes none.
+    app.add_middleware(HttpCachingMiddleware, prefix=API_PREFIX + "/", cache=services.hot_reads)
     app.add_middleware(
         BodyGuardMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from pressroom.auth.revocations import RevokedSessions
 from pressroom.auth.service import AuthService
 from pressroom.config import Settings
 from pressroom.db.engine import Database
+from pressroom.idempotency.service import IdempotencyService
 from pressroom.kit.client_address import TrustedProxies
+from pressroom.kit.hot_reads import HotReadCache
 from pressroom.kit.observability import Metrics
 from pressroom.kit.passwords import PasswordHasher
 from pressroom.kit.ratelimit import Policies, RateLimits
@@ -25,6 +28,7 @@ class Services:
     db: Database
     metrics: Metrics
     shared: SharedState
+    hot_reads: HotReadCache
     limits: RateLimits
     proxies: TrustedProxies
     hasher: PasswordHasher
@@ -32,6 +36,9 @@ class Services:
     users: UserService
     posts: PostService
     tags: TagService
+    idempotency: IdempotencyService
+    # Keys the fingerprints of Idempotency-Key requests (kit/idempotency.py says why).
+    idempotency_secret: bytes
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
@@ -49,6 +56,7 @@ class Services:
         limits = RateLimits(
             shared, Policies.from_settings(settings), metrics, enabled=settings.rate_limits_enabled
         )
+        hot_reads = HotReadCache(shared, ttl_seconds=settings.hot_read_cache_seconds)
         revoked = RevokedSessions(shared, ttl_seconds=settings.access_token_ttl_seconds)
         hasher = PasswordHasher()
         tokens = AccessTokens(settings)
@@ -58,17 +66,25 @@ class Services:
             db=db,
             metrics=metrics,
             shared=shared,
+            hot_reads=hot_reads,
             limits=limits,
             proxies=TrustedProxies(settings.trusted_proxies),
             hasher=hasher,
             auth=auth,
             # A deleted account's sessions are auth's to end (users.service.AccountSessions).
-            users=UserService(db, hasher, settings, metrics, limits, sessions=auth),
-            posts=PostService(db, metrics),
-            tags=TagService(db),
+            users=UserService(
+                db, hasher, settings, metrics, limits, sessions=auth, hot_reads=hot_reads
+            ),
+            posts=PostService(db, metrics, hot_reads),
+            tags=TagService(db, hot_reads),
+            idempotency=IdempotencyService(db, settings.idempotency_key_ttl_seconds),
+            idempotency_secret=hashlib.sha256(
+                b"pressroom idempotency fingerprints\0" + settings.signing_secret.encode()
+            ).digest(),
         )
 
     async def close(self) -> None:
         self.hasher.close()
+        await self.hot_reads.close()
         await self.db.dispose()
         await self.shared.close()

@@ -13,11 +13,13 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -177,3 +179,24 @@ published_post_total = Table(
     Column("posts", BigInteger, nullable=False),
     CheckConstraint("slot >= 0 AND slot < 16", name="ck_published_post_total_slot"),
 )
+
+# Idempotency-Key requests (docs/api.md): one row per key and caller. While `response_status` is
+# null the first request is running, under `attempt` until `locked_until`; after it, the reply
+# to send again. The row is completed in the same transaction as the change it answers.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("scope", String(40), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("attempt", String(32), nullable=False),
+    Column("locked_until", UtcDateTime, nullable=True),
+    Column("response_status", SmallInteger, nullable=True),
+    Column("response_location", String(255), nullable=True),
+    Column("response_body", LargeBinary, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),
+)
+Index("ix_idempotency_keys_expires_at", idempotency_keys.c.expires_at)

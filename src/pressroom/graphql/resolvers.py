@@ -47,10 +47,12 @@ from pressroom.graphql.types import (
     described_mutation,
     graphql_id,
 )
+from pressroom.kit.conditional import Precondition
 from pressroom.kit.cursors import MAX_SLICE_SIZE, slice_request
-from pressroom.kit.errors import ValidationFailed
+from pressroom.kit.errors import PreconditionFailed, ValidationFailed
 from pressroom.kit.validation import parse_input
 from pressroom.posts import models as post_models
+from pressroom.posts.models import PostRecord
 from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
 from pressroom.users.schemas import UpdateUserRequest
 
@@ -231,12 +233,29 @@ class Mutation:
         post, errors = await attempt(run(), info.context.response)
         return CreatePostPayload(post=post, errors=errors)
 
-    @described_mutation("The author, or an admin")
+    @described_mutation(
+        "The author, or an admin. With expectedVersion (a Post.version), only if the post is "
+        "still at that version: else a PRECONDITION_FAILED error and no change"
+    )
     async def update_post(
-        self, info: Info, id: strawberry.ID, input: UpdatePostInput
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: UpdatePostInput,
+        expected_version: str | None = None,
     ) -> UpdatePostPayload:
         posts = info.context.services.posts
-        post, errors = await update_by_id(info, id, input, UpdatePostRequest, posts.update, Post.of)
+        expected = Precondition.from_version(expected_version)
+
+        async def update(actor: Actor, post_id: int, changes: UpdatePostRequest) -> PostRecord:
+            try:
+                return await posts.update(actor, post_id, changes, expected)
+            except PreconditionFailed as stale:
+                raise PreconditionFailed(
+                    stale.message, {"expectedVersion": [stale.message]}
+                ) from None
+
+        post, errors = await update_by_id(info, id, input, UpdatePostRequest, update, Post.of)
         return UpdatePostPayload(post=post, errors=errors)
 
     @described_mutation("The author, or posts:delete holders")

@@ -16,9 +16,11 @@ from strawberry.types.nodes import SelectedField
 from pressroom.graphql.context import Context
 from pressroom.graphql.errors import UserError, answer
 from pressroom.graphql.relay import Connection, connection
+from pressroom.kit.conditional import representation_tag, version_of
 from pressroom.kit.cursors import slice_request
 from pressroom.kit.errors import NotFound
 from pressroom.posts.models import PostRecord
+from pressroom.posts.schemas import post_json
 from pressroom.tags.models import TagRecord, TagRef
 from pressroom.users import models as users_models
 from pressroom.users.models import Author, UserView
@@ -225,10 +227,19 @@ class Post:
     tags: list[Tag]
     created_at: datetime
     updated_at: datetime
+    record: strawberry.Private[PostRecord]
+
+    @described(
+        "This version of the post: its REST ETag without the quotes. updatePost's "
+        "expectedVersion takes it, to change the post only if nobody changed it since"
+    )
+    def version(self) -> str:
+        return version_of(representation_tag(post_json(self.record)))
 
     @classmethod
     def of(cls, record: PostRecord) -> Post:
         return cls(
+            record=record,
             id=graphql_id(record.id),
             title=record.title,
             content=record.content,

@@ -10,11 +10,17 @@ from starlette.responses import Response
 from pressroom.kit.errors import AppError, RateLimited, ServiceUnavailable
 
 
+def render_json(content: Any) -> bytes:
+    """A resource's bytes on the wire: what a reply sends and what its entity tag hashes
+    (kit/conditional.py), so a tag computed inside a write transaction matches the GET's."""
+    return orjson.dumps(content)
+
+
 class JsonResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return render_json(content)
 
 
 def error_body(

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Response
+from fastapi import Request, Response
 from pydantic import Field
 
-from pressroom.api.dependencies import ActorDep, ServicesDep, SignedInActor
+from pressroom.api.dependencies import (
+    ActorDep,
+    IdempotencyKeyHeader,
+    IfMatch,
+    ServicesDep,
+    SignedInActor,
+    reader_caching,
+)
+from pressroom.api.idempotency import once
+from pressroom.kit.idempotency import RecordedReply
 from pressroom.kit.ids import MAX_ID, IdPath
 from pressroom.kit.openapi import created, errors
 from pressroom.kit.query import ListQuery, documented, query_string
-from pressroom.kit.responses import JsonResponse
+from pressroom.kit.responses import JsonResponse, render_json
 from pressroom.kit.routing import api_router
-from pressroom.posts.models import PostFilter
+from pressroom.posts.models import PostFilter, PostRecord
 from pressroom.posts.schemas import (
     CreatePostRequest,
     PostOut,
@@ -61,52 +70,67 @@ async def list_posts(
         published=query.published, tag_slug=query.tag, author_id=query.author, search=query.q
     )
     result = await services.posts.list_posts(actor, query.page_request, wanted, query.sort)
-    return JsonResponse(result.to_json(post_json))
+    return JsonResponse(result.to_json(post_json), headers=reader_caching(actor))
 
 
 @router.post(
     "/posts",
     status_code=201,
     response_model=PostOut,
-    responses=errors(401, 403, 422) | created("/api/v1/posts/{post_id}"),
+    responses=errors(401, 403, 409, 422) | created("/api/v1/posts/{post_id}"),
     operation_id="createPost",
+    dependencies=[IdempotencyKeyHeader],
 )
 async def create_post(
-    body: CreatePostRequest, actor: SignedInActor, services: ServicesDep
+    request: Request, body: CreatePostRequest, actor: SignedInActor, services: ServicesDep
 ) -> Response:
-    post = await services.posts.create(actor, body)
-    return JsonResponse(
-        post_json(post), status_code=201, headers={"Location": f"/api/v1/posts/{post.id}"}
+    return await once(
+        request,
+        services,
+        actor.user_id,
+        lambda receipt: services.posts.create(actor, body, receipt),
+        _created,
     )
+
+
+def _created(post: PostRecord) -> RecordedReply:
+    return RecordedReply(201, render_json(post_json(post)), f"/api/v1/posts/{post.id}")
 
 
 @router.get(
     "/posts/{post_id}", response_model=PostOut, responses=errors(401, 404), operation_id="getPost"
 )
 async def get_post(post_id: IdPath, actor: ActorDep, services: ServicesDep) -> Response:
-    return JsonResponse(post_json(await services.posts.get(actor, post_id)))
+    post = await services.posts.get(actor, post_id)
+    return JsonResponse(post_json(post), headers=reader_caching(actor))
 
 
 @router.patch(
     "/posts/{post_id}",
     response_model=PostOut,
-    responses=errors(401, 403, 404, 422),
+    responses=errors(401, 403, 404, 412, 422),
     operation_id="updatePost",
 )
 async def update_post(
-    post_id: IdPath, body: UpdatePostRequest, actor: SignedInActor, services: ServicesDep
+    post_id: IdPath,
+    body: UpdatePostRequest,
+    actor: SignedInActor,
+    expected: IfMatch,
+    services: ServicesDep,
 ) -> Response:
-    return JsonResponse(post_json(await services.posts.update(actor, post_id, body)))
+    return JsonResponse(post_json(await services.posts.update(actor, post_id, body, expected)))
 
 
 @router.delete(
     "/posts/{post_id}",
     status_code=204,
-    responses=errors(401, 403, 404),
+    responses=errors(401, 403, 404, 412),
     operation_id="deletePost",
 )
-async def delete_post(post_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
-    await services.posts.delete(actor, post_id)
+async def delete_post(
+    post_id: IdPath, actor: SignedInActor, expected: IfMatch, services: ServicesDep
+) -> Response:
+    await services.posts.delete(actor, post_id, expected)
     return Response(status_code=204)
 
 
@@ -121,7 +145,7 @@ async def list_user_posts(
     user_id: IdPath, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
 ) -> Response:
     result = await services.posts.list_by_author(actor, user_id, query.page_request, query.sort)
-    return JsonResponse(result.to_json(post_json))
+    return JsonResponse(result.to_json(post_json), headers=reader_caching(actor))
 
 
 @tag_posts_router.get(
@@ -135,4 +159,4 @@ async def list_tag_posts(
     slug: Slug, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
 ) -> Response:
     result = await services.posts.list_by_tag(actor, slug, query.page_request, query.sort)
-    return JsonResponse(result.to_json(post_json))
+    return JsonResponse(result.to_json(post_json), headers=reader_caching(actor))

@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import Path, Response
 from pydantic import Field
 
-from pressroom.api.dependencies import ActorDep, ServicesDep, SignedInActor
+from pressroom.api.dependencies import (
+    ActorDep,
+    IfMatch,
+    ServicesDep,
+    SignedInActor,
+    reader_caching,
+)
 from pressroom.kit.openapi import errors
 from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
@@ -31,30 +37,40 @@ class TagListQuery(ListQuery):
 )
 async def list_tags(
     query: Annotated[TagListQuery, query_string(TagListQuery)],
-    _actor: ActorDep,
+    actor: ActorDep,
     services: ServicesDep,
 ) -> Response:
     result = await services.tags.list_tags(query.page_request, query.sort)
-    return JsonResponse(result.to_json(tag_json))
+    return JsonResponse(result.to_json(tag_json), headers=reader_caching(actor))
 
 
 @router.get("/{slug}", response_model=TagOut, responses=errors(401, 404), operation_id="getTag")
 async def get_tag(slug: Slug, actor: ActorDep, services: ServicesDep) -> Response:
-    return JsonResponse(tag_json(await services.tags.get(actor, slug)))
+    tag = await services.tags.get(actor, slug)
+    return JsonResponse(tag_json(tag), headers=reader_caching(actor))
 
 
 @router.patch(
-    "/{slug}", response_model=TagOut, responses=errors(401, 403, 404, 409), operation_id="updateTag"
+    "/{slug}",
+    response_model=TagOut,
+    responses=errors(401, 403, 404, 409, 412),
+    operation_id="updateTag",
 )
 async def update_tag(
-    slug: Slug, body: UpdateTagRequest, actor: SignedInActor, services: ServicesDep
+    slug: Slug,
+    body: UpdateTagRequest,
+    actor: SignedInActor,
+    expected: IfMatch,
+    services: ServicesDep,
 ) -> Response:
-    return JsonResponse(tag_json(await services.tags.update(actor, slug, body)))
+    return JsonResponse(tag_json(await services.tags.update(actor, slug, body, expected)))
 
 
 @router.delete(
-    "/{slug}", status_code=204, responses=errors(401, 403, 404), operation_id="deleteTag"
+    "/{slug}", status_code=204, responses=errors(401, 403, 404, 412), operation_id="deleteTag"
 )
-async def delete_tag(slug: Slug, actor: SignedInActor, services: ServicesDep) -> Response:
-    await services.tags.delete(actor, slug)
+async def delete_tag(
+    slug: Slug, actor: SignedInActor, expected: IfMatch, services: ServicesDep
+) -> Response:
+    await services.tags.delete(actor, slug, expected)
     return Response(status_code=204)

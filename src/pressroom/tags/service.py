@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from pressroom.auth.actor import Actor, may_see_all_drafts
 from pressroom.auth.permissions import Permission
 from pressroom.db.engine import Database
+from pressroom.kit.conditional import Precondition, require_current
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Conflict, NotFound
+from pressroom.kit.hot_reads import HotReadCache
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.sorting import parse_sort
 from pressroom.tags.models import TagReader, TagRecord
 from pressroom.tags.repository import TagRepository
-from pressroom.tags.schemas import UpdateTagRequest
+from pressroom.tags.schemas import UpdateTagRequest, tag_json
 from pressroom.tags.sorting import DEFAULT_TAG_SORT, TagSortKey
 
 TAG_NOT_FOUND = "Tag not found"
@@ -25,8 +27,9 @@ def tag_reader(actor: Actor) -> TagReader:
 
 
 class TagService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, hot_reads: HotReadCache) -> None:
         self.db = db
+        self.hot_reads = hot_reads
 
     async def list_tags(self, page: PageRequest, sort: str | None = None) -> Page[TagRecord]:
         fields = parse_sort(sort, TagSortKey, DEFAULT_TAG_SORT)
@@ -49,14 +52,18 @@ class TagService:
             raise NotFound(TAG_NOT_FOUND)
         return tag
 
-    async def update(self, actor: Actor, slug: str, changes: UpdateTagRequest) -> TagRecord:
+    async def update(
+        self,
+        actor: Actor,
+        slug: str,
+        changes: UpdateTagRequest,
+        expected: Precondition | None = None,
+    ) -> TagRecord:
         actor.require(Permission.POSTS_DELETE)
         values = changes.model_dump(exclude_unset=True)
         async with self.db.write() as conn:
             repo = TagRepository(conn)
-            tag = await repo.by_slug(slug)
-            if tag is None:
-                raise NotFound(TAG_NOT_FOUND)
+            tag = await self._held(repo, slug, expected)
             if await repo.taken(name=values.get("name"), slug=values.get("slug"), except_id=tag.id):
                 raise Conflict("Another tag already has this name or slug")
             if values:
@@ -65,13 +72,23 @@ class TagService:
             if updated is None:
                 # Deleted meanwhile (PostgreSQL, READ COMMITTED): the raise undoes the rename.
                 raise NotFound(TAG_NOT_FOUND)
+        await self.hot_reads.changed()
         return updated
 
-    async def delete(self, actor: Actor, slug: str) -> None:
+    async def delete(self, actor: Actor, slug: str, expected: Precondition | None = None) -> None:
         actor.require(Permission.POSTS_DELETE)
         async with self.db.write() as conn:
             repo = TagRepository(conn)
-            tag_id = await repo.id_for_slug(slug)
-            if tag_id is None:
-                raise NotFound(TAG_NOT_FOUND)
-            await repo.delete(tag_id)
+            tag = await self._held(repo, slug, expected)
+            await repo.delete(tag.id)
+        await self.hot_reads.changed()
+
+    @staticmethod
+    async def _held(repo: TagRepository, slug: str, expected: Precondition | None) -> TagRecord:
+        """The tag to change, its row held to the end of the transaction, and, with `expected`
+        (If-Match), as the caller last read it."""
+        tag = await repo.by_slug(slug) if await repo.lock(slug) else None
+        if tag is None:
+            raise NotFound(TAG_NOT_FOUND)
+        require_current(expected, tag_json(tag))
+        return tag

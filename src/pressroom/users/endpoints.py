@@ -10,17 +10,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import Field
 
-from pressroom.api.dependencies import ClientDep, ServicesDep, SignedInActor
+from pressroom.api.dependencies import (
+    ClientDep,
+    IdempotencyKeyHeader,
+    IfMatch,
+    ServicesDep,
+    SignedInActor,
+)
+from pressroom.api.idempotency import once
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.schemas import SessionList, session_json
 from pressroom.kit.errors import ValidationFailed
 from pressroom.kit.http_errors import validation_details
+from pressroom.kit.idempotency import RecordedReply
 from pressroom.kit.ids import IdPath
 from pressroom.kit.openapi import created, errors
 from pressroom.kit.query import ListQuery, documented, query_string
-from pressroom.kit.responses import JsonResponse
+from pressroom.kit.responses import JsonResponse, render_json
 from pressroom.kit.routing import api_router
 from pressroom.services import Services
+from pressroom.users.models import UserView
 from pressroom.users.schemas import (
     ChangePasswordRequest,
     CreateUserRequest,
@@ -55,13 +64,21 @@ class _SignUpRoute(APIRoute):
         return handle
 
 
-async def sign_up(body: CreateUserRequest, services: ServicesDep, client: ClientDep) -> Response:
-    view = await services.users.sign_up(body, client=client)
-    return JsonResponse(
-        user_json(view),
-        status_code=201,
-        headers={"Location": f"/api/v1/users/{view.user.id}"},
+async def sign_up(
+    request: Request, body: CreateUserRequest, services: ServicesDep, client: ClientDep
+) -> Response:
+    # An anonymous request: its key is scoped to the key alone.
+    return await once(
+        request,
+        services,
+        None,
+        lambda receipt: services.users.sign_up(body, client=client, receipt=receipt),
+        _signed_up,
     )
+
+
+def _signed_up(view: UserView) -> RecordedReply:
+    return RecordedReply(201, render_json(user_json(view)), f"/api/v1/users/{view.user.id}")
 
 
 router.add_api_route(
@@ -70,8 +87,9 @@ router.add_api_route(
     methods=["POST"],
     status_code=201,
     response_model=UserOut,
-    responses=errors(409) | created("/api/v1/users/{user_id}"),
+    responses=errors(409, 422) | created("/api/v1/users/{user_id}"),
     operation_id="createUser",
+    dependencies=[IdempotencyKeyHeader],
     route_class_override=_SignUpRoute,
 )
 
@@ -143,21 +161,27 @@ async def get_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep)
 @router.patch(
     "/{user_id:not_me}",
     response_model=UserOut,
-    responses=errors(401, 403, 404, 409),
+    responses=errors(401, 403, 404, 409, 412),
     operation_id="updateUser",
 )
 async def update_user(
-    user_id: IdPath, body: UpdateUserRequest, actor: SignedInActor, services: ServicesDep
+    user_id: IdPath,
+    body: UpdateUserRequest,
+    actor: SignedInActor,
+    expected: IfMatch,
+    services: ServicesDep,
 ) -> Response:
-    return JsonResponse(user_json(await services.users.update(actor, user_id, body)))
+    return JsonResponse(user_json(await services.users.update(actor, user_id, body, expected)))
 
 
 @router.delete(
     "/{user_id:not_me}",
     status_code=204,
-    responses=errors(401, 403, 404, 409),
+    responses=errors(401, 403, 404, 409, 412),
     operation_id="deleteUser",
 )
-async def delete_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
-    await services.users.delete(actor, user_id)
+async def delete_user(
+    user_id: IdPath, actor: SignedInActor, expected: IfMatch, services: ServicesDep
+) -> Response:
+    await services.users.delete(actor, user_id, expected)
     return Response(status_code=204)
