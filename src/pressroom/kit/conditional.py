@@ -26,11 +26,13 @@ PUBLIC_REVALIDATE = "public, max-age=0, must-revalidate"
 # Anything that depends on who asks: a browser may keep it, a shared cache may not.
 PRIVATE = "private"
 _TAG_BYTES = 16  # 128 bits: a collision is not a practical event
+# SHA-256, not BLAKE2: with the CPU's SHA instructions it hashed a 26 kB page in 37 µs against
+# BLAKE2b's 62 µs here (docs/performance.md).
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
 
 
 def entity_tag(body: bytes) -> str:
-    digest = hashlib.blake2b(body, digest_size=_TAG_BYTES).digest()
+    digest = hashlib.sha256(body).digest()[:_TAG_BYTES]
     return '"' + base64.urlsafe_b64encode(digest).rstrip(b"=").decode() + '"'
 
 
