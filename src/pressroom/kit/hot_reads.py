@@ -40,6 +40,8 @@ class StoredReply:
     body: bytes
     etag: str | None
     shareable: bool  # a 200 marked public: the only kind kept
+    # The route that answered: a reply served again names it in metrics and logs as the first.
+    route: object | None = None
 
 
 @dataclass(slots=True)

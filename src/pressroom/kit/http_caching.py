@@ -60,6 +60,8 @@ class HttpCachingMiddleware:
                 reply = await cache.fill(key, compute)
         else:
             reply = await self._capture(read_scope, receive)
+        if reply.route is not None:
+            scope.setdefault("route", reply.route)
         if reply.etag is not None and none_match(headers.get("if-none-match"), reply.etag):
             await send(
                 {
@@ -86,8 +88,9 @@ class HttpCachingMiddleware:
         await self.app(scope, receive, collect)
         body = b"".join(chunks)
         status: int = start["status"]
+        route = scope.get("route")
         if status != 200:
-            return StoredReply(status, tuple(start.get("headers", ())), body, None, False)
+            return StoredReply(status, tuple(start.get("headers", ())), body, None, False, route)
         headers = MutableHeaders(raw=list(start.get("headers", ())))
         etag = headers.get("etag") or entity_tag(body)
         headers["ETag"] = etag
@@ -96,7 +99,7 @@ class HttpCachingMiddleware:
             cache_control = headers.setdefault("Cache-Control", PRIVATE)
             shareable = cache_control.startswith("public")
             vary_on_authorization(headers)
-        return StoredReply(status, tuple(headers.raw), body, etag, shareable)
+        return StoredReply(status, tuple(headers.raw), body, etag, shareable, route)
 
     @staticmethod
     async def _send(send: Send, reply: StoredReply, *, head: bool) -> None:
