@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from fastapi import Request, Response
 
+from pressroom.db.units import UnitOfWork
 from pressroom.idempotency.service import Claim, ClaimReceipt
 from pressroom.kit.idempotency import (
     REPLAYED_HEADER,
@@ -29,6 +30,7 @@ T = TypeVar("T")
 async def once(
     request: Request,
     services: Services,
+    uow: UnitOfWork,
     user_id: int | None,
     change: Callable[[ClaimReceipt[T] | None], Awaitable[T]],
     reply: Callable[[T], RecordedReply],
@@ -41,7 +43,7 @@ async def once(
     fingerprint = request_fingerprint(
         services.idempotency_secret, request.method, request.url.path, await request.body()
     )
-    begun = await services.idempotency.begin(caller_scope(user_id), key, fingerprint)
+    begun = await services.idempotency.begin(uow, caller_scope(user_id), key, fingerprint)
     if isinstance(begun, RecordedReply):
         response = _response(begun)
         response.headers[REPLAYED_HEADER] = "true"
@@ -50,7 +52,7 @@ async def once(
     try:
         result = await change(claim.receipt(reply))
     except BaseException:
-        await services.idempotency.abandon(claim)
+        await services.idempotency.abandon(uow, claim)
         raise
     return _response(claim.recorded or reply(result))
 

@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from pressroom.db.engine import Database
+from pressroom.db.units import UnitOfWork
 from pressroom.idempotency.repository import IdempotencyRepository, KeyRecord
 from pressroom.kit.clock import utcnow
 from pressroom.kit.errors import IdempotencyKeyInUse, IdempotencyKeyReused
@@ -65,17 +65,18 @@ class ClaimReceipt(Generic[T]):
 
 
 class IdempotencyService:
-    def __init__(self, db: Database, ttl_seconds: int) -> None:
-        self.db = db
+    def __init__(self, ttl_seconds: int) -> None:
         self.ttl = timedelta(seconds=ttl_seconds)
 
-    async def begin(self, scope: str, key: str, fingerprint: str) -> Claim | RecordedReply:
+    async def begin(
+        self, uow: UnitOfWork, scope: str, key: str, fingerprint: str
+    ) -> Claim | RecordedReply:
         """A claim on the key, or the reply to replay. Raises IdempotencyKeyReused for another
         request under the key, IdempotencyKeyInUse while its first request runs."""
         now = utcnow()
         attempt = secrets.token_hex(16)
         locked_until = now + timedelta(seconds=CLAIM_SECONDS)
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = IdempotencyRepository(conn)
             # Expired on read: a key past its retention is a new key; and cleaned on write.
             await repo.delete_expired(now, scope=scope, key=key, batch=EXPIRED_PER_CLAIM)
@@ -104,9 +105,9 @@ class IdempotencyService:
             await repo.take_over(found.id, attempt, locked_until)
             return Claim(found.id, attempt)
 
-    async def abandon(self, claim: Claim) -> None:
+    async def abandon(self, uow: UnitOfWork, claim: Claim) -> None:
         """Gives the key back after a request that changed nothing, so a retry may run."""
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             await IdempotencyRepository(conn).release(claim.key_id, claim.attempt)
 
 

@@ -1,7 +1,8 @@
 """Entity tags and conditional requests (RFC 9110 §8.8.3 and §13).
 
-A tag is a hash of the bytes a reply sends (`render_json`), so it is strong by construction and
-needs no column to keep: two replies have one tag exactly when they are byte for byte the same.
+A tag is a hash of the bytes a reply sends (`kit.output.json_bytes`, the one renderer of every
+response body), so it is strong by construction and needs no column to keep: two replies have
+one tag exactly when they are byte for byte the same.
 Reads answer `If-None-Match` with 304 here, in one middleware, for every GET under the API;
 writes hand an `If-Match` to their service as a `Precondition`, which the service decides inside
 its write transaction, with the row held (the door cannot: it would be check-then-act).
@@ -18,7 +19,7 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 
 from pressroom.kit.errors import PreconditionFailed, ValidationFailed
-from pressroom.kit.responses import render_json
+from pressroom.kit.output import json_bytes
 
 # Anonymous reads of published content: any cache may keep them, but must ask again each time
 # (a 304 costs no body), so a change is seen at once.
@@ -38,7 +39,7 @@ def entity_tag(body: bytes) -> str:
 
 def representation_tag(content: Any) -> str:
     """The tag of the reply that would carry `content`."""
-    return entity_tag(render_json(content))
+    return entity_tag(json_bytes(content))
 
 
 def version_of(tag: str) -> str:

@@ -13,23 +13,20 @@ from pressroom.api.dependencies import (
     IfMatch,
     ServicesDep,
     SignedInActor,
+    UnitDep,
     reader_caching,
 )
 from pressroom.api.idempotency import once
+from pressroom.kit.bounds import MAX_ID, SEARCH_MAX_CHARS, SLUG_MAX_CHARS, SORT_MAX_CHARS
 from pressroom.kit.idempotency import RecordedReply
-from pressroom.kit.ids import MAX_ID, IdPath
+from pressroom.kit.ids import IdPath
 from pressroom.kit.openapi import created, errors
+from pressroom.kit.output import json_bytes
 from pressroom.kit.query import ListQuery, documented, query_string
-from pressroom.kit.responses import JsonResponse, render_json
+from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
 from pressroom.posts.models import PostFilter, PostRecord
-from pressroom.posts.schemas import (
-    CreatePostRequest,
-    PostOut,
-    PostPage,
-    UpdatePostRequest,
-    post_json,
-)
+from pressroom.posts.schemas import CreatePostRequest, PostPage, UpdatePostRequest
 from pressroom.tags.endpoints import Slug
 
 router = api_router(tags=["posts"])
@@ -40,14 +37,16 @@ tag_posts_router = api_router("/tags", tags=["tags"])
 
 class SortedPostsQuery(ListQuery):
     sort: str | None = Field(
-        None, max_length=200, description="published_at, created_at, title; '-' descends"
+        None,
+        max_length=SORT_MAX_CHARS,
+        description="published_at, created_at, title; '-' descends",
     )
 
 
 class PostListQuery(SortedPostsQuery):
-    tag: str | None = Field(None, max_length=50)
+    tag: str | None = Field(None, max_length=SLUG_MAX_CHARS)
     author: int | None = Field(None, ge=1, le=MAX_ID)
-    q: str | None = Field(None, max_length=100)
+    q: str | None = Field(None, max_length=SEARCH_MAX_CHARS)
     published: bool = True
 
 
@@ -65,49 +64,61 @@ async def list_posts(
     query: Annotated[PostListQuery, query_string(PostListQuery)],
     actor: ActorDep,
     services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
     wanted = PostFilter(
         published=query.published, tag_slug=query.tag, author_id=query.author, search=query.q
     )
-    result = await services.posts.list_posts(actor, query.page_request, wanted, query.sort)
-    return JsonResponse(result.to_json(post_json), headers=reader_caching(actor))
+    result = await services.posts.list_posts(uow, actor, query.page_request, wanted, query.sort)
+    return JsonResponse(PostPage(result.items, result.pagination()), headers=reader_caching(actor))
 
 
 @router.post(
     "/posts",
     status_code=201,
-    response_model=PostOut,
+    response_model=PostRecord,
     responses=errors(401, 403, 409, 422) | created("/api/v1/posts/{post_id}"),
     operation_id="createPost",
     dependencies=[IdempotencyKeyHeader],
 )
 async def create_post(
-    request: Request, body: CreatePostRequest, actor: SignedInActor, services: ServicesDep
+    request: Request,
+    body: CreatePostRequest,
+    actor: SignedInActor,
+    services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
     return await once(
         request,
         services,
+        uow,
         actor.user_id,
-        lambda receipt: services.posts.create(actor, body, receipt),
+        lambda receipt: services.posts.create(uow, actor, body, receipt),
         _created,
     )
 
 
 def _created(post: PostRecord) -> RecordedReply:
-    return RecordedReply(201, render_json(post_json(post)), f"/api/v1/posts/{post.id}")
+    return RecordedReply(201, json_bytes(post), f"/api/v1/posts/{post.id}")
 
 
 @router.get(
-    "/posts/{post_id}", response_model=PostOut, responses=errors(401, 404), operation_id="getPost"
+    "/posts/{post_id}",
+    response_model=PostRecord,
+    responses=errors(401, 404),
+    operation_id="getPost",
 )
-async def get_post(post_id: IdPath, actor: ActorDep, services: ServicesDep) -> Response:
-    post = await services.posts.get(actor, post_id)
-    return JsonResponse(post_json(post), headers=reader_caching(actor))
+async def get_post(
+    post_id: IdPath, actor: ActorDep, services: ServicesDep, uow: UnitDep
+) -> Response:
+    return JsonResponse(
+        await services.posts.get(uow, actor, post_id), headers=reader_caching(actor)
+    )
 
 
 @router.patch(
     "/posts/{post_id}",
-    response_model=PostOut,
+    response_model=PostRecord,
     responses=errors(401, 403, 404, 412, 422),
     operation_id="updatePost",
 )
@@ -117,8 +128,9 @@ async def update_post(
     actor: SignedInActor,
     expected: IfMatch,
     services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
-    return JsonResponse(post_json(await services.posts.update(actor, post_id, body, expected)))
+    return JsonResponse(await services.posts.update(uow, actor, post_id, body, expected))
 
 
 @router.delete(
@@ -128,9 +140,9 @@ async def update_post(
     operation_id="deletePost",
 )
 async def delete_post(
-    post_id: IdPath, actor: SignedInActor, expected: IfMatch, services: ServicesDep
+    post_id: IdPath, actor: SignedInActor, expected: IfMatch, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    await services.posts.delete(actor, post_id, expected)
+    await services.posts.delete(uow, actor, post_id, expected)
     return Response(status_code=204)
 
 
@@ -142,10 +154,12 @@ async def delete_post(
     openapi_extra=documented(SortedPostsQuery),
 )
 async def list_user_posts(
-    user_id: IdPath, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
+    user_id: IdPath, query: SortedPostsParams, actor: ActorDep, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    result = await services.posts.list_by_author(actor, user_id, query.page_request, query.sort)
-    return JsonResponse(result.to_json(post_json), headers=reader_caching(actor))
+    result = await services.posts.list_by_author(
+        uow, actor, user_id, query.page_request, query.sort
+    )
+    return JsonResponse(PostPage(result.items, result.pagination()), headers=reader_caching(actor))
 
 
 @tag_posts_router.get(
@@ -156,7 +170,7 @@ async def list_user_posts(
     openapi_extra=documented(SortedPostsQuery),
 )
 async def list_tag_posts(
-    slug: Slug, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
+    slug: Slug, query: SortedPostsParams, actor: ActorDep, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    result = await services.posts.list_by_tag(actor, slug, query.page_request, query.sort)
-    return JsonResponse(result.to_json(post_json), headers=reader_caching(actor))
+    result = await services.posts.list_by_tag(uow, actor, slug, query.page_request, query.sort)
+    return JsonResponse(PostPage(result.items, result.pagination()), headers=reader_caching(actor))

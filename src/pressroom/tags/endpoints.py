@@ -12,16 +12,19 @@ from pressroom.api.dependencies import (
     IfMatch,
     ServicesDep,
     SignedInActor,
+    UnitDep,
     reader_caching,
 )
+from pressroom.kit.bounds import SLUG_MAX_CHARS
 from pressroom.kit.openapi import errors
 from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
-from pressroom.tags.schemas import TagOut, TagPage, UpdateTagRequest, tag_json
+from pressroom.tags.models import TagRecord
+from pressroom.tags.schemas import TagPage, UpdateTagRequest
 
 router = api_router("/tags", tags=["tags"])
-Slug = Annotated[str, Path(max_length=50)]
+Slug = Annotated[str, Path(max_length=SLUG_MAX_CHARS)]
 
 
 class TagListQuery(ListQuery):
@@ -39,20 +42,21 @@ async def list_tags(
     query: Annotated[TagListQuery, query_string(TagListQuery)],
     actor: ActorDep,
     services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
-    result = await services.tags.list_tags(query.page_request, query.sort)
-    return JsonResponse(result.to_json(tag_json), headers=reader_caching(actor))
+    result = await services.tags.list_tags(uow, query.page_request, query.sort)
+    return JsonResponse(TagPage(result.items, result.pagination()), headers=reader_caching(actor))
 
 
-@router.get("/{slug}", response_model=TagOut, responses=errors(401, 404), operation_id="getTag")
-async def get_tag(slug: Slug, actor: ActorDep, services: ServicesDep) -> Response:
-    tag = await services.tags.get(actor, slug)
-    return JsonResponse(tag_json(tag), headers=reader_caching(actor))
+@router.get("/{slug}", response_model=TagRecord, responses=errors(401, 404), operation_id="getTag")
+async def get_tag(slug: Slug, actor: ActorDep, services: ServicesDep, uow: UnitDep) -> Response:
+    tag = await services.tags.get(uow, actor, slug)
+    return JsonResponse(tag, headers=reader_caching(actor))
 
 
 @router.patch(
     "/{slug}",
-    response_model=TagOut,
+    response_model=TagRecord,
     responses=errors(401, 403, 404, 409, 412),
     operation_id="updateTag",
 )
@@ -62,15 +66,16 @@ async def update_tag(
     actor: SignedInActor,
     expected: IfMatch,
     services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
-    return JsonResponse(tag_json(await services.tags.update(actor, slug, body, expected)))
+    return JsonResponse(await services.tags.update(uow, actor, slug, body, expected))
 
 
 @router.delete(
     "/{slug}", status_code=204, responses=errors(401, 403, 404, 412), operation_id="deleteTag"
 )
 async def delete_tag(
-    slug: Slug, actor: SignedInActor, expected: IfMatch, services: ServicesDep
+    slug: Slug, actor: SignedInActor, expected: IfMatch, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    await services.tags.delete(actor, slug, expected)
+    await services.tags.delete(uow, actor, slug, expected)
     return Response(status_code=204)
