@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from pressroom.db.tables import posts, users
+from pressroom.db.units import UnitOfWork
 from pressroom.idempotency.service import Claim
 from pressroom.kit.errors import IdempotencyKeyInUse
 from pressroom.kit.idempotency import RecordedReply, caller_scope, request_fingerprint
@@ -119,14 +120,16 @@ async def test_a_sign_up_retried_with_its_key_replays(
         assert await conn.scalar(select(func.count()).select_from(users)) == 1
 
 
-async def test_a_retry_while_the_first_runs_is_409(author: Person, services: Services) -> None:
+async def test_a_retry_while_the_first_runs_is_409(
+    author: Person, services: Services, uow: UnitOfWork
+) -> None:
     """Forced: the first request holds the key (claimed, not yet completed) when the retry
     comes; the retry is told to come back, and nothing is made."""
     key = "in-flight"
     body = orjson.dumps(BODY)
     fingerprint = request_fingerprint(services.idempotency_secret, "POST", "/api/v1/posts", body)
     assert isinstance(
-        await services.idempotency.begin(caller_scope(author.id), key, fingerprint), Claim
+        await services.idempotency.begin(uow, caller_scope(author.id), key, fingerprint), Claim
     )
     reply = await author.post(
         "/posts",
@@ -214,7 +217,7 @@ async def test_a_retry_after_a_lost_reply_replays_instead_of_posting_again(
 
 
 async def test_the_reply_is_stored_in_the_posts_own_transaction(
-    author: Person, services: Services
+    author: Person, services: Services, uow: UnitOfWork
 ) -> None:
     """There is no moment at which the post exists and its key has no reply: a crash anywhere
     after the commit leaves a reply to replay. Checked by making the reply's recording fail
@@ -222,14 +225,14 @@ async def test_the_reply_is_stored_in_the_posts_own_transaction(
     key = "taken-over"
     body = orjson.dumps(BODY)
     fingerprint = request_fingerprint(services.idempotency_secret, "POST", "/api/v1/posts", body)
-    claim = await services.idempotency.begin(caller_scope(author.id), key, fingerprint)
+    claim = await services.idempotency.begin(uow, caller_scope(author.id), key, fingerprint)
     assert isinstance(claim, Claim)
     async with services.db.write() as conn:  # another attempt took the key over
         await conn.execute(text("UPDATE idempotency_keys SET attempt = 'someone-else'"))
-    actor = await services.auth.authenticate(author.access_token)
+    actor = await services.auth.authenticate(uow, author.access_token)
     receipt = claim.receipt(lambda _post: RecordedReply(201, b"{}"))
     with pytest.raises(IdempotencyKeyInUse):
-        await services.posts.create(actor, CreatePostRequest.model_validate(BODY), receipt)
+        await services.posts.create(uow, actor, CreatePostRequest.model_validate(BODY), receipt)
     assert await post_count(services) == 0
 
 
@@ -250,13 +253,15 @@ async def test_an_expired_key_is_a_new_key(author: Person, services: Services) -
         assert await conn.scalar(text("SELECT count(*) FROM idempotency_keys")) == 1
 
 
-async def test_a_claim_left_by_a_dead_request_lapses(author: Person, services: Services) -> None:
+async def test_a_claim_left_by_a_dead_request_lapses(
+    author: Person, services: Services, uow: UnitOfWork
+) -> None:
     """A request that died before its commit completed nothing; once its claim lapses, a retry
     runs afresh (before then it is 409, as above)."""
     key = "dead"
     body = orjson.dumps(BODY)
     fingerprint = request_fingerprint(services.idempotency_secret, "POST", "/api/v1/posts", body)
-    await services.idempotency.begin(caller_scope(author.id), key, fingerprint)
+    await services.idempotency.begin(uow, caller_scope(author.id), key, fingerprint)
     async with services.db.write() as conn:
         await conn.execute(
             text("UPDATE idempotency_keys SET locked_until = created_at - interval '1 minute'")
