@@ -39,11 +39,16 @@ Asgi = Any
 
 
 async def call(
-    app: Asgi, method: str, path: str, token: str | None = None, body: bytes = b""
+    app: Asgi,
+    method: str,
+    path: str,
+    token: str | None = None,
+    body: bytes = b"",
+    more_headers: tuple[tuple[bytes, bytes], ...] = (),
 ) -> tuple[int, bytes]:
     """One request through the ASGI interface, as uvicorn would make it."""
     raw_path, _, query = path.partition("?")
-    headers = [(b"host", b"bench"), (b"user-agent", b"inprocess")]
+    headers = [(b"host", b"bench"), (b"user-agent", b"inprocess"), *more_headers]
     if token:
         headers.append((b"authorization", b"Bearer " + token.encode()))
     if body:
@@ -86,16 +91,23 @@ async def call(
 
 
 async def cpu_per_request(
-    app: Asgi, method: str, path: str, token: str, count: int, body: bytes, concurrency: int
+    app: Asgi,
+    method: str,
+    path: str,
+    token: str | None,
+    count: int,
+    body: bytes,
+    concurrency: int,
+    more_headers: tuple[tuple[bytes, bytes], ...] = (),
 ) -> float:
     for _ in range(max(50, count // 10)):  # warm caches, prepared statements, the pool
-        status, reply = await call(app, method, path, token, body)
-        if status >= 300:
+        status, reply = await call(app, method, path, token, body, more_headers)
+        if status >= 400:
             raise RuntimeError(f"{path} answered {status}: {reply[:300]!r}")
 
     async def client(requests: int) -> None:
         for _ in range(requests):
-            await call(app, method, path, token, body)
+            await call(app, method, path, token, body, more_headers)
 
     # Several clients at once, as under load: pool waits and task switches are part of the cost.
     began = time.process_time()
@@ -109,7 +121,12 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=1, help="clients at once")
     parser.add_argument("--only", choices=["pressroom", "reference"], default=None)
-    parser.add_argument("--scenario", action="append", choices=["list", "post", "me", "graphql"])
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=["list", "post", "me", "graphql", "anon-list", "anon-list-304"],
+        help="anon-*: without a token (Pressroom serves them from its hot-read cache)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
     os.environ["RATE_LIMITS_ENABLED"] = "false"
@@ -119,6 +136,7 @@ async def main() -> None:
     from bench import reference
 
     from pressroom.app import create_app
+    from pressroom.kit.conditional import entity_tag
 
     pressroom_app = create_app()
     async with AsyncExitStack() as running:
@@ -137,13 +155,17 @@ async def main() -> None:
         token = json.loads(reply)["accessToken"]
         _, listed = await call(pressroom_app, "GET", "/api/v1/posts?limit=20", token)
         post_id = json.loads(listed)["data"][0]["id"]
+        current_tag = entity_tag(listed)  # the anonymous list is the same bytes
         graphql = json.dumps({"query": GRAPHQL_LIST_QUERY}).encode()
         scenarios = {
             "list": ("GET", "/api/v1/posts?limit=20", b""),
             "post": ("GET", f"/api/v1/posts/{post_id}", b""),
             "me": ("GET", "/api/v1/users/me", b""),
             "graphql": ("POST", "/graphql", graphql),
+            "anon-list": ("GET", "/api/v1/posts?limit=20", b""),
+            "anon-list-304": ("GET", "/api/v1/posts?limit=20", b""),
         }
+        if_none_match = ((b"if-none-match", current_tag.encode()),)
         apps = {"pressroom": pressroom_app, "reference": reference.app}
         out = sys.stderr  # the service logs each request on stdout
         print(f"{'scenario':10} {'Pressroom ms':>13} {'R ms':>8} {'R / P':>7}", file=out)
@@ -154,10 +176,19 @@ async def main() -> None:
             # the machine only ever adds CPU time (cache misses, frequency), never removes it.
             for _ in range(args.rounds):
                 for who, app in apps.items():
-                    if args.only not in (None, who) or (who == "reference" and name == "graphql"):
+                    if args.only not in (None, who) or (
+                        who == "reference" and name in ("graphql", "anon-list-304")
+                    ):
                         continue
                     spent = await cpu_per_request(
-                        app, method, path, token, args.requests, body, args.concurrency
+                        app,
+                        method,
+                        path,
+                        None if name.startswith("anon-") else token,
+                        args.requests,
+                        body,
+                        args.concurrency,
+                        if_none_match if name.endswith("-304") else (),
                     )
                     figures[who] = min(spent, figures.get(who, spent))
             p, r = figures.get("pressroom"), figures.get("reference")

@@ -63,7 +63,11 @@ CONNECTIONS = 64
 WRK_THREADS = 2
 LOGINS_PER_SECOND = 20.0
 QUANTILE_STEPS = 200  # the Lua script reports the latency at every 0.5th percentile
-P_PORT, R_PORT, SQLITE_PORT, L_PORT = 18100, 18101, 18102, 18103
+P_PORT, R_PORT, SQLITE_PORT, L_PORT, CACHED_PORT = 18100, 18101, 18102, 18103, 18104
+WRITES_PER_SECOND = 20.0
+# (a) to (i) measure the uncached path: their Pressroom runs with the hot-read cache off.
+# (j) to (l) run another Pressroom with its default settings, the cache on.
+UNCACHED = {"HOT_READ_CACHE_SECONDS": "0"}
 LIST_PATH = "/api/v1/posts?limit=20"
 ME_PATH = "/api/v1/users/me"
 # The same data as (a): 20 published posts with author profile and tags, and the total.
@@ -144,8 +148,11 @@ def wrk(
     method: str = "GET",
     body: str | None = None,
     delay_ms: float = 0.0,
+    if_none_match: str | None = None,
 ) -> dict[str, Any]:
     env = {**os.environ, "BENCH_TOKEN": token or "", "BENCH_METHOD": method}
+    if if_none_match is not None:
+        env["BENCH_IF_NONE_MATCH"] = if_none_match
     if body is not None:
         env["BENCH_BODY"] = body
     if delay_ms:
@@ -185,15 +192,17 @@ def measured_into(
         run.cpu_s += server.cpu_seconds() - before
 
 
-def side_by_side(path: str, *targets: tuple[Server, str | None]) -> list[Run]:
-    """Each (server, token) in alternating slices, after a warm-up of each; a run per target."""
-    for server, token in targets:
-        wrk(server.base + path, WARMUP_SECONDS, token=token)
-    runs = [Run() for _ in targets]
+def side_by_side(path: str, *targets: tuple[Any, ...]) -> list[Run]:
+    """Each (server, token[, wrk options]) in alternating slices, after a warm-up of each; a run
+    per target."""
+    plans = [(t[0], t[1], t[2] if len(t) == 3 else {}) for t in targets]
+    for server, token, options in plans:
+        wrk(server.base + path, WARMUP_SECONDS, token=token, **options)
+    runs = [Run() for _ in plans]
     for index in range(SLICES):
-        order = list(zip(targets, runs, strict=True))
-        for (server, token), run in order if index % 2 == 0 else reversed(order):
-            measured_into(run, server, server.base + path, SLICE_SECONDS, token=token)
+        order = list(zip(plans, runs, strict=True))
+        for (server, token, options), run in order if index % 2 == 0 else reversed(order):
+            measured_into(run, server, server.base + path, SLICE_SECONDS, token=token, **options)
     return runs
 
 
@@ -214,7 +223,13 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            # Not yet in anyone's list to stop: a server that failed to come up must not live
+            # on holding its port (its workers restarting against a dropped database).
+            self.stop()
+            raise
 
     @property
     def base(self) -> str:
@@ -336,18 +351,19 @@ def same_answer(p_base: str, other_base: str, path: str, token: str | None) -> b
     return p_status == other_status == 200 and p_body == other_body
 
 
-class LoginLoad:
-    """Open-loop sign-ins at a fixed rate from a thread: one starts every 1/rate seconds
-    whatever the previous ones are doing, so slow answers do not lower the offered load."""
+class OpenLoop:
+    """Open-loop requests at a fixed rate from a thread: one starts every 1/rate seconds
+    whatever the previous ones are doing, so slow answers do not lower the offered load.
+    Subclasses say what one request is (`_send`)."""
 
-    def __init__(self, base: str, per_second: float, users: int) -> None:
-        self.base, self.per_second, self.users = base, per_second, users
+    def __init__(self, base: str, per_second: float) -> None:
+        self.base, self.per_second = base, per_second
         self.statuses: list[int] = []
         self.latencies_ms: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
 
-    def __enter__(self) -> LoginLoad:
+    def __enter__(self) -> OpenLoop:
         self._thread.start()
         return self
 
@@ -362,21 +378,50 @@ class LoginLoad:
             n = 0
             while not self._stop.is_set():
                 n += 1
-                tasks.append(asyncio.create_task(self._login(client, 2 + n % (self.users - 1))))
+                tasks.append(asyncio.create_task(self._timed(client, n)))
                 await asyncio.sleep(max(0.0, started + n / self.per_second - time.monotonic()))
             await asyncio.gather(*tasks)
 
-    async def _login(self, client: httpx.AsyncClient, user_number: int) -> None:
+    async def _timed(self, client: httpx.AsyncClient, n: int) -> None:
         began = time.monotonic()
         try:
-            reply = await client.post(
-                "/api/v1/auth/login",
-                json={"email": DEMO_EMAIL.format(user_number), "password": DEMO_PASSWORD},
-            )
-            self.statuses.append(reply.status_code)
+            self.statuses.append((await self._send(client, n)).status_code)
         except httpx.HTTPError:
             self.statuses.append(0)
         self.latencies_ms.append((time.monotonic() - began) * 1000)
+
+    async def _send(self, client: httpx.AsyncClient, n: int) -> httpx.Response:
+        raise NotImplementedError
+
+
+class LoginLoad(OpenLoop):
+    """Sign-ins of demo users 2 and up, in turn."""
+
+    def __init__(self, base: str, per_second: float, users: int) -> None:
+        super().__init__(base, per_second)
+        self.users = users
+
+    async def _send(self, client: httpx.AsyncClient, n: int) -> httpx.Response:
+        user_number = 2 + n % (self.users - 1)
+        return await client.post(
+            "/api/v1/auth/login",
+            json={"email": DEMO_EMAIL.format(user_number), "password": DEMO_PASSWORD},
+        )
+
+
+class EditLoad(OpenLoop):
+    """Edits of one published post (a new title each time): each one a change that empties
+    the hot-read cache of every list it is in."""
+
+    def __init__(self, base: str, per_second: float, token: str, post_path: str) -> None:
+        super().__init__(base, per_second)
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.post_path = post_path
+
+    async def _send(self, client: httpx.AsyncClient, n: int) -> httpx.Response:
+        return await client.patch(
+            self.post_path, json={"title": f"Edited {n}"}, headers=self.headers
+        )
 
 
 # -- The table ----------------------------------------------------------------------------
@@ -486,7 +531,7 @@ def run_all() -> dict[str, Any]:
         asyncio.run(_admin("VACUUM ANALYZE", database_url))
 
         with three_servers(env, WORKERS) as (p, r, lean):
-            rows.extend(postgres_scenarios(p, r, lean))
+            rows.extend(postgres_scenarios(p, r, lean, env))
         if WORKERS != 1:  # the anonymous reads again at one worker, where no worker idles
             with three_servers(env, 1) as (p, r, lean):
                 rows.extend(compared_rows(p, r, lean, [c for c in COMPARED if c.lean], " 1w")[0])
@@ -494,7 +539,7 @@ def run_all() -> dict[str, Any]:
         if QUICK:
             return _result(rows, began, load_before)
         step("one worker, 256 connections")
-        single = pressroom("pressroom-1w", env, P_PORT, 1)
+        single = pressroom("pressroom-1w", {**env, **UNCACHED}, P_PORT, 1)
         try:
             token = sign_in(single.base)
             run = measure(
@@ -576,7 +621,7 @@ def three_servers(env: dict[str, str], workers: int) -> Iterator[tuple[Server, S
     step(f"starting Pressroom, R and L, {workers} worker(s) each")
     started: list[Server] = []
     try:
-        started.append(pressroom("pressroom", env, P_PORT, workers))
+        started.append(pressroom("pressroom", {**env, **UNCACHED}, P_PORT, workers))
         started.append(reference(env, R_PORT, workers))
         started.append(reference(env, L_PORT, workers, "lean"))
         yield started[0], started[1], started[2]
@@ -623,6 +668,7 @@ def compared_rows(
         rows.append(Row(key, title, p_run.summary(), r_run.summary(), ratio, target, met, note))
         if anonymous:
             pa_run, l_run = anonymous
+            runs[f"{key} anon"] = pa_run
             rows.append(
                 Row(
                     f"{c.key} L{workers}",
@@ -636,8 +682,9 @@ def compared_rows(
     return rows, runs, token
 
 
-def postgres_scenarios(p: Server, r: Server, lean: Server) -> list[Row]:
+def postgres_scenarios(p: Server, r: Server, lean: Server, env: dict[str, str]) -> list[Row]:
     rows, runs, token = compared_rows(p, r, lean, COMPARED)
+    rows.extend(cached_scenarios(env, r, lean, token, runs["(a) anon"]))
     if QUICK:
         return rows
     pa = runs["(a)"]
@@ -694,6 +741,87 @@ def postgres_scenarios(p: Server, r: Server, lean: Server) -> list[Row]:
             note=f"paced by wrk delay(); achieved {h['rps'] / pa.rps:.0%} of (a)'s max",
         )
     )
+    return rows
+
+
+def cached_scenarios(
+    env: dict[str, str], r: Server, lean: Server, token: str, uncached_anonymous: Run
+) -> list[Row]:
+    """(j) the anonymous list from a warm hot-read cache, (k) the same revalidated (304s), both
+    against R (the signed-in list from the database: no cache) and L (the anonymous one), and
+    (l) the cached list's p99 while 20 edits a second empty the cache, against the uncached
+    anonymous list's p99 of (a)."""
+    rows: list[Row] = []
+    step(f"starting Pressroom with its hot-read cache, {WORKERS} worker(s)")
+    cached = pressroom("pressroom-cached", env, CACHED_PORT, WORKERS)
+    try:
+        if not same_answer(cached.base, lean.base, LIST_PATH, None):
+            raise RuntimeError("the cached list and L answer differently; fix that first")
+        step("(j) anonymous list, warm cache, vs R and L")
+        cj, rj, lj = side_by_side(LIST_PATH, (cached, None), (r, token), (lean, None))
+        ratio = ratio_of(cj, rj)
+        rows.append(
+            Row(
+                "(j)",
+                "list, anon, warm cache",
+                cj.summary(),
+                rj.summary(),
+                ratio,
+                target=">= 3 R",
+                met=ratio >= 3,
+                note=f"vs L {ratio_of(cj, lj):.2f}; {cpu_note(cj, rj, 'R')}",
+            )
+        )
+
+        step("(k) anonymous list revalidated with If-None-Match (304s), vs R and L")
+        with urllib.request.urlopen(cached.base + LIST_PATH, timeout=30) as reply:
+            tag = reply.headers["ETag"]
+        revalidate = {"if_none_match": tag}
+        ck, rk, lk = side_by_side(LIST_PATH, (cached, None, revalidate), (r, token), (lean, None))
+        ratio = ratio_of(ck, rk)
+        rows.append(
+            Row(
+                "(k)",
+                "list, anon, If-None-Match: 304",
+                ck.summary(),
+                rk.summary(),
+                ratio,
+                target=">= 5 R",
+                met=ratio >= 5,
+                note=f"vs L {ratio_of(ck, lk):.2f}; {cpu_note(ck, rk, 'R')}",
+            )
+        )
+
+        step("(l) anonymous list while 20 edits/s invalidate the cache")
+        status, body = http(
+            "POST",
+            cached.base + "/api/v1/posts",
+            {"title": "Edited 0", "content": "Benchmark edits", "published": True},
+            token,
+        )
+        if status != 201:
+            raise RuntimeError(f"creating the post to edit failed with {status}: {body[:300]!r}")
+        post_path = f"/api/v1/posts/{json.loads(body)['id']}"
+        with EditLoad(cached.base, WRITES_PER_SECOND, token, post_path) as edits:
+            cl = measure(cached.base + LIST_PATH, SOLO_SECONDS, cached, token=None)
+        base_p99 = uncached_anonymous.percentile_ms(99)
+        rise = cl.percentile_ms(99) / base_p99 if base_p99 else 0.0
+        ok = sum(1 for s in edits.statuses if s == 200)
+        rows.append(
+            Row(
+                "(l)",
+                "list, anon, cache + 20 edits/s",
+                cl.summary(),
+                ratio=rise,
+                target="p99 <= 2x uncached",
+                met=rise <= 2.0,
+                note=f"ratio = p99 / (a) L's Pressroom p99 (uncached, anon); edits "
+                f"{len(edits.statuses) / SOLO_SECONDS:.1f}/s, {ok} ok of {len(edits.statuses)}, "
+                f"edit p50 {percentile(edits.latencies_ms, 50):.0f} ms",
+            )
+        )
+    finally:
+        cached.stop()
     return rows
 
 

@@ -2,6 +2,7 @@
 --   BENCH_TOKEN     bearer token sent on every request (the signed-in demo user)
 --   BENCH_METHOD    GET (default) or POST
 --   BENCH_BODY      request body for POST (JSON); "{n}" becomes a per-request counter
+--   BENCH_IF_NONE_MATCH  an ETag sent as If-None-Match (revalidation: 304s)
 --   BENCH_DELAY_MS  mean pause between a connection's requests (exponential, so arrivals are
 --                   Poisson-like); 0 or unset = closed loop at full speed
 -- done() prints one line, "BENCH_JSON {...}", that bench/run.py reads.
@@ -9,6 +10,7 @@ local token = os.getenv("BENCH_TOKEN")
 local method = os.getenv("BENCH_METHOD") or "GET"
 local body = os.getenv("BENCH_BODY")
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+local if_none_match = os.getenv("BENCH_IF_NONE_MATCH")
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -25,6 +27,9 @@ function init(args)
   wrk.headers["Content-Type"] = "application/json"
   if token and token ~= "" then
     wrk.headers["Authorization"] = "Bearer " .. token
+  end
+  if if_none_match and if_none_match ~= "" then
+    wrk.headers["If-None-Match"] = if_none_match
   end
 end
 

@@ -19,6 +19,7 @@ from pressroom.graphql.schema import graphql_router
 from pressroom.jobs.worker import Worker
 from pressroom.kit.body_guard import BodyGuardMiddleware
 from pressroom.kit.docs import DOCS_PATH, install_docs
+from pressroom.kit.http_caching import HttpCachingMiddleware
 from pressroom.kit.http_errors import install_error_handlers
 from pressroom.kit.observability import configure_logging
 from pressroom.kit.openapi import install_openapi
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)
 
     # Added last runs first: request ids wrap everything, so even a 413 or a 429 carries one.
+    # A reply served from the cache never reaches a route, so it opens no unit of work.
+    app.add_middleware(HttpCachingMiddleware, prefix=API_PREFIX + "/", cache=services.hot_reads)
     app.add_middleware(
         BodyGuardMiddleware,
         max_body_bytes=settings.max_body_bytes,

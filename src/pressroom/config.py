@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     graphql_max_query_bytes: int = 16 * 1024
     # Worst-case values an operation's answer may hold (graphql/cost.py); larger ones never run.
     graphql_max_cost: int = Field(10_000, ge=1)
+    # How long an instance may keep a reply to an anonymous read of published content; 0 turns
+    # the cache off. Changes drop kept replies at once (on every instance, through Redis); this
+    # bounds what a lost invalidation, or an instance without Redis, can show (docs/design.md).
+    hot_read_cache_seconds: float = Field(1.0, ge=0, le=60)
+    # Idempotency-Key replays are kept this long (the IETF draft suggests at least 24 hours).
+    idempotency_key_ttl_seconds: int = Field(24 * 3600, ge=60)
     database_pool_size: int = 10
     database_timeout_seconds: float = 5.0
     # A query still unanswered after this long fails (503), so a stuck database cannot hang us.

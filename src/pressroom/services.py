@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from pressroom.accounts.service import AccountService
@@ -9,8 +10,10 @@ from pressroom.auth.revocations import RevokedSessions
 from pressroom.auth.service import AuthService
 from pressroom.config import Settings
 from pressroom.db.engine import Database
+from pressroom.idempotency.service import IdempotencyService
 from pressroom.jobs.service import JobService
 from pressroom.kit.client_address import TrustedProxies
+from pressroom.kit.hot_reads import HotReadCache
 from pressroom.kit.observability import Metrics
 from pressroom.kit.passwords import PasswordHasher
 from pressroom.kit.ratelimit import Policies, RateLimits
@@ -27,6 +30,7 @@ class Services:
     db: Database
     metrics: Metrics
     shared: SharedState
+    hot_reads: HotReadCache
     limits: RateLimits
     proxies: TrustedProxies
     hasher: PasswordHasher
@@ -36,6 +40,9 @@ class Services:
     posts: PostService
     tags: TagService
     jobs: JobService
+    idempotency: IdempotencyService
+    # Keys the fingerprints of Idempotency-Key requests (kit/idempotency.py says why).
+    idempotency_secret: bytes
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
@@ -53,6 +60,7 @@ class Services:
         limits = RateLimits(
             shared, Policies.from_settings(settings), metrics, enabled=settings.rate_limits_enabled
         )
+        hot_reads = HotReadCache(shared, ttl_seconds=settings.hot_read_cache_seconds)
         revoked = RevokedSessions(shared, ttl_seconds=settings.access_token_ttl_seconds)
         hasher = PasswordHasher()
         tokens = AccessTokens(settings)
@@ -63,6 +71,7 @@ class Services:
             db=db,
             metrics=metrics,
             shared=shared,
+            hot_reads=hot_reads,
             limits=limits,
             proxies=TrustedProxies(settings.trusted_proxies),
             hasher=hasher,
@@ -71,14 +80,25 @@ class Services:
             # A deleted account's sessions are auth's to end (users.service.AccountSessions);
             # a new account's verification mail is accounts' to send.
             users=UserService(
-                hasher, settings, metrics, limits, sessions=auth, verification=accounts
+                hasher,
+                settings,
+                metrics,
+                limits,
+                sessions=auth,
+                verification=accounts,
+                hot_reads=hot_reads,
             ),
-            posts=PostService(metrics, settings),
-            tags=TagService(),
+            posts=PostService(metrics, settings, hot_reads),
+            tags=TagService(hot_reads),
             jobs=JobService(),
+            idempotency=IdempotencyService(settings.idempotency_key_ttl_seconds),
+            idempotency_secret=hashlib.sha256(
+                b"pressroom idempotency fingerprints\0" + settings.signing_secret.encode()
+            ).digest(),
         )
 
     async def close(self) -> None:
         self.hasher.close()
+        await self.hot_reads.close()
         await self.db.dispose()
         await self.shared.close()

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from pressroom.auth.actor import ANONYMOUS, Actor
 from pressroom.db.units import UnitOfWork
 from pressroom.kit.client_address import ClientInfo
+from pressroom.kit.conditional import PRIVATE, PUBLIC_REVALIDATE, Precondition
 from pressroom.kit.errors import AuthenticationFailed
 from pressroom.kit.observability import user_id_var
 from pressroom.services import Services
@@ -99,3 +100,38 @@ async def client_dependency(request: Request) -> ClientInfo:
 ActorDep = Annotated[Actor, Depends(get_actor)]
 SignedInActor = Annotated[Actor, Depends(get_signed_in_actor)]
 ClientDep = Annotated[ClientInfo, Depends(client_dependency)]
+
+
+async def if_match(
+    value: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description="The ETag last read: the change is made only if it is still current "
+            "(else 412 PRECONDITION_FAILED)",
+        ),
+    ] = None,
+) -> Precondition | None:
+    return Precondition.from_header(value)
+
+
+async def idempotency_key_header(
+    _value: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="A retry with the same key and body replays the first reply",
+        ),
+    ] = None,
+) -> None:
+    """Documents the header; `api.idempotency.once` reads it."""
+
+
+def reader_caching(actor: Actor) -> dict[str, str]:
+    """Cache-Control of a read of published content: any cache may keep what anonymous
+    readers see; what a signed-in caller reads, only theirs."""
+    return {"Cache-Control": PRIVATE if actor.is_authenticated else PUBLIC_REVALIDATE}
+
+
+IfMatch = Annotated[Precondition | None, Depends(if_match)]
+IdempotencyKeyHeader = Depends(idempotency_key_header)

@@ -14,11 +14,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -218,3 +220,23 @@ email_tokens = Table(
     Column("used_at", UtcDateTime, nullable=True),
 )
 Index("ix_email_tokens_user_id", email_tokens.c.user_id, email_tokens.c.purpose)
+# Idempotency-Key requests (docs/api.md): one row per key and caller. While `response_status` is
+# null the first request is running, under `attempt` until `locked_until`; after it, the reply
+# to send again. The row is completed in the same transaction as the change it answers.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("scope", String(40), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("attempt", String(32), nullable=False),
+    Column("locked_until", UtcDateTime, nullable=True),
+    Column("response_status", SmallInteger, nullable=True),
+    Column("response_location", String(255), nullable=True),
+    Column("response_body", LargeBinary, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),
+)
+Index("ix_idempotency_keys_expires_at", idempotency_keys.c.expires_at)

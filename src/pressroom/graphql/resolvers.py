@@ -59,9 +59,12 @@ from pressroom.graphql.types import (
     graphql_id,
 )
 from pressroom.kit.bounds import ROLE_MAX_CHARS, SEARCH_MAX_CHARS, SLUG_MAX_CHARS
+from pressroom.kit.conditional import Precondition
 from pressroom.kit.cursors import MAX_SLICE_SIZE, slice_request
+from pressroom.kit.errors import PreconditionFailed
 from pressroom.kit.validation import parse_input
 from pressroom.posts import models as post_models
+from pressroom.posts.models import PostRecord
 from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
 from pressroom.users.schemas import UpdateUserRequest
 
@@ -221,12 +224,31 @@ class Mutation:
         post, errors = await attempt(run(), info.context.response)
         return CreatePostPayload(post=post, errors=errors)
 
-    @described_mutation("The author, or an admin")
+    @described_mutation(
+        "The author, or an admin. With expectedVersion (a Post.version), only if the post is "
+        "still at that version: else a PRECONDITION_FAILED error and no change"
+    )
     async def update_post(
-        self, info: Info, id: strawberry.ID, input: UpdatePostInput
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: UpdatePostInput,
+        expected_version: str | None = None,
     ) -> UpdatePostPayload:
         posts = info.context.services.posts
-        post, errors = await update_by_id(info, id, input, UpdatePostRequest, posts.update, Post.of)
+        expected = Precondition.from_version(expected_version)
+
+        async def update(
+            uow: UnitOfWork, actor: Actor, post_id: int, changes: UpdatePostRequest
+        ) -> PostRecord:
+            try:
+                return await posts.update(uow, actor, post_id, changes, expected)
+            except PreconditionFailed as stale:
+                raise PreconditionFailed(
+                    stale.message, {"expectedVersion": [stale.message]}
+                ) from None
+
+        post, errors = await update_by_id(info, id, input, UpdatePostRequest, update, Post.of)
         return UpdatePostPayload(post=post, errors=errors)
 
     @described_mutation("The author, or posts:delete holders")

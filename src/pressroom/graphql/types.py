@@ -16,6 +16,7 @@ from strawberry.types.nodes import SelectedField
 from pressroom.graphql.context import Context
 from pressroom.graphql.errors import UserError, answer
 from pressroom.graphql.relay import Connection, connection
+from pressroom.kit.conditional import representation_tag, version_of
 from pressroom.kit.cursors import slice_request
 from pressroom.kit.errors import NotFound
 from pressroom.posts.models import PostRecord
@@ -218,10 +219,19 @@ class Post:
     tags: list[Tag]
     created_at: datetime
     updated_at: datetime
+    record: strawberry.Private[PostRecord]
+
+    @described(
+        "This version of the post: its REST ETag without the quotes. updatePost's "
+        "expectedVersion takes it, to change the post only if nobody changed it since"
+    )
+    def version(self) -> str:
+        return version_of(representation_tag(self.record))
 
     @classmethod
     def of(cls, record: PostRecord) -> Post:
         return cls(
+            record=record,
             id=graphql_id(record.id),
             title=record.title,
             content=record.content,

@@ -62,6 +62,24 @@ class Conflict(AppError):
     default_message = "The request conflicts with the current state"
 
 
+class IdempotencyKeyInUse(AppError):
+    status = 409
+    code = "IDEMPOTENCY_KEY_IN_USE"
+    default_message = "A request with this Idempotency-Key is still being processed; retry later"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    code = "PRECONDITION_FAILED"
+    default_message = "The resource has changed since you read it; read it again"
+
+
+class IdempotencyKeyReused(AppError):
+    status = 422
+    code = "IDEMPOTENCY_KEY_REUSED"
+    default_message = "This Idempotency-Key was used with a different request"
+
+
 class PayloadTooLarge(AppError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"
@@ -114,6 +132,7 @@ def code_for_status(status: int) -> str:
         NotFound,
         MethodNotAllowed,
         Conflict,
+        PreconditionFailed,
         PayloadTooLarge,
         UnsupportedMediaType,
         Unprocessable,

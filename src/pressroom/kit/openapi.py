@@ -39,10 +39,13 @@ _DESCRIPTIONS = {
     401: "Missing, malformed, expired or revoked credentials (AUTHENTICATION_ERROR)",
     403: "Authenticated but not allowed (AUTHORIZATION_ERROR)",
     404: "No such resource, or one the caller may not see (NOT_FOUND)",
-    409: "Conflicts with the current state (CONFLICT)",
+    409: "Conflicts with the current state (CONFLICT), or the request's Idempotency-Key is"
+    " still in use by its first request (IDEMPOTENCY_KEY_IN_USE)",
+    412: "If-Match names a version that is no longer current (PRECONDITION_FAILED)",
     413: "Request body too large (PAYLOAD_TOO_LARGE)",
     415: "Request body is not JSON (UNSUPPORTED_MEDIA_TYPE)",
-    422: "Well-formed but impossible (UNPROCESSABLE_ENTITY)",
+    422: "Well-formed but impossible (UNPROCESSABLE_ENTITY), or the Idempotency-Key came with"
+    " another request (IDEMPOTENCY_KEY_REUSED)",
     429: "Rate limited (RATE_LIMITED); see Retry-After",
     503: "A dependency is down (SERVICE_UNAVAILABLE); see Retry-After",
 }

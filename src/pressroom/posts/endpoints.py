@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Response
+from fastapi import Request, Response
 from pydantic import Field
 
-from pressroom.api.dependencies import ActorDep, ServicesDep, SignedInActor, UnitDep
+from pressroom.api.dependencies import (
+    ActorDep,
+    IdempotencyKeyHeader,
+    IfMatch,
+    ServicesDep,
+    SignedInActor,
+    UnitDep,
+    reader_caching,
+)
+from pressroom.api.idempotency import once
 from pressroom.kit.bounds import MAX_ID, SEARCH_MAX_CHARS, SLUG_MAX_CHARS, SORT_MAX_CHARS
+from pressroom.kit.idempotency import RecordedReply
 from pressroom.kit.ids import IdPath
 from pressroom.kit.openapi import created, errors
+from pressroom.kit.output import json_bytes
 from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
@@ -59,21 +70,36 @@ async def list_posts(
         published=query.published, tag_slug=query.tag, author_id=query.author, search=query.q
     )
     result = await services.posts.list_posts(uow, actor, query.page_request, wanted, query.sort)
-    return JsonResponse(PostPage(result.items, result.pagination()))
+    return JsonResponse(PostPage(result.items, result.pagination()), headers=reader_caching(actor))
 
 
 @router.post(
     "/posts",
     status_code=201,
     response_model=PostRecord,
-    responses=errors(401, 403, 422) | created("/api/v1/posts/{post_id}"),
+    responses=errors(401, 403, 409, 422) | created("/api/v1/posts/{post_id}"),
     operation_id="createPost",
+    dependencies=[IdempotencyKeyHeader],
 )
 async def create_post(
-    body: CreatePostRequest, actor: SignedInActor, services: ServicesDep, uow: UnitDep
+    request: Request,
+    body: CreatePostRequest,
+    actor: SignedInActor,
+    services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
-    post = await services.posts.create(uow, actor, body)
-    return JsonResponse(post, status_code=201, headers={"Location": f"/api/v1/posts/{post.id}"})
+    return await once(
+        request,
+        services,
+        uow,
+        actor.user_id,
+        lambda receipt: services.posts.create(uow, actor, body, receipt),
+        _created,
+    )
+
+
+def _created(post: PostRecord) -> RecordedReply:
+    return RecordedReply(201, json_bytes(post), f"/api/v1/posts/{post.id}")
 
 
 @router.get(
@@ -85,35 +111,38 @@ async def create_post(
 async def get_post(
     post_id: IdPath, actor: ActorDep, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    return JsonResponse(await services.posts.get(uow, actor, post_id))
+    return JsonResponse(
+        await services.posts.get(uow, actor, post_id), headers=reader_caching(actor)
+    )
 
 
 @router.patch(
     "/posts/{post_id}",
     response_model=PostRecord,
-    responses=errors(401, 403, 404, 422),
+    responses=errors(401, 403, 404, 412, 422),
     operation_id="updatePost",
 )
 async def update_post(
     post_id: IdPath,
     body: UpdatePostRequest,
     actor: SignedInActor,
+    expected: IfMatch,
     services: ServicesDep,
     uow: UnitDep,
 ) -> Response:
-    return JsonResponse(await services.posts.update(uow, actor, post_id, body))
+    return JsonResponse(await services.posts.update(uow, actor, post_id, body, expected))
 
 
 @router.delete(
     "/posts/{post_id}",
     status_code=204,
-    responses=errors(401, 403, 404),
+    responses=errors(401, 403, 404, 412),
     operation_id="deletePost",
 )
 async def delete_post(
-    post_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
+    post_id: IdPath, actor: SignedInActor, expected: IfMatch, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    await services.posts.delete(uow, actor, post_id)
+    await services.posts.delete(uow, actor, post_id, expected)
     return Response(status_code=204)
 
 
@@ -130,7 +159,7 @@ async def list_user_posts(
     result = await services.posts.list_by_author(
         uow, actor, user_id, query.page_request, query.sort
     )
-    return JsonResponse(PostPage(result.items, result.pagination()))
+    return JsonResponse(PostPage(result.items, result.pagination()), headers=reader_caching(actor))
 
 
 @tag_posts_router.get(
@@ -144,4 +173,4 @@ async def list_tag_posts(
     slug: Slug, query: SortedPostsParams, actor: ActorDep, services: ServicesDep, uow: UnitDep
 ) -> Response:
     result = await services.posts.list_by_tag(uow, actor, slug, query.page_request, query.sort)
-    return JsonResponse(PostPage(result.items, result.pagination()))
+    return JsonResponse(PostPage(result.items, result.pagination()), headers=reader_caching(actor))

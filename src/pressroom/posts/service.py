@@ -14,8 +14,11 @@ from pressroom.config import Settings
 from pressroom.db.connection import Connection
 from pressroom.db.units import UnitOfWork
 from pressroom.kit.clock import utcnow
+from pressroom.kit.conditional import Precondition, require_current
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
+from pressroom.kit.hot_reads import HotReadCache
+from pressroom.kit.idempotency import Receipt
 from pressroom.kit.observability import Metrics
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.sorting import SortField, parse_sort
@@ -43,9 +46,10 @@ def _may_delete(actor: Actor, post: PostRecord) -> bool:
 
 
 class PostService:
-    def __init__(self, metrics: Metrics, settings: Settings) -> None:
+    def __init__(self, metrics: Metrics, settings: Settings, hot_reads: HotReadCache) -> None:
         self.metrics = metrics
         self.verification_required = settings.email_verification_required
+        self.hot_reads = hot_reads
 
     async def repair_counters(
         self,
@@ -54,7 +58,9 @@ class PostService:
         """The kept counters set from the rows they count (an operator's command: no actor);
         the ones that were off. `postCount` and other totals are counted live: nothing to keep."""
         async with uow.write() as conn:
-            return await PostRepository(conn).repair_published_total()
+            repairs = await PostRepository(conn).repair_published_total()
+        await self.hot_reads.changed()
+        return repairs
 
     async def list_posts(
         self,
@@ -132,7 +138,15 @@ class PostService:
             raise NotFound(POST_NOT_FOUND)
         return post
 
-    async def create(self, uow: UnitOfWork, actor: Actor, data: CreatePostRequest) -> PostRecord:
+    async def create(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        data: CreatePostRequest,
+        receipt: Receipt[PostRecord] | None = None,
+    ) -> PostRecord:
+        """A new post. With a `receipt` (an Idempotency-Key), the reply is recorded in the
+        post's own transaction: a retry after a crash finds it, never a post without it."""
         actor.require(Permission.POSTS_WRITE)
         if data.published and not data.content.strip():
             raise Unprocessable(EMPTY_POST)
@@ -153,13 +167,23 @@ class PostService:
             )
             await self._attach_tags(repo, post_id, tag_names)
             post = _found(await repo.get(post_id))
+            if receipt is not None:
+                await receipt.record(conn, post)
+        await self.hot_reads.changed()
         if post.published:
             self.metrics.count("post_published")
         return post
 
     async def update(
-        self, uow: UnitOfWork, actor: Actor, post_id: int, changes: UpdatePostRequest
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        post_id: int,
+        changes: UpdatePostRequest,
+        expected: Precondition | None = None,
     ) -> PostRecord:
+        """An edit; with `expected` (If-Match, GraphQL's expectedVersion), only of the post as
+        the editor last read it, decided with the row held: a stale one changes nothing."""
         actor.require_user_id()
         given = changes.given()
         tag_names = (
@@ -170,6 +194,7 @@ class PostService:
             post = await self._locked(conn, repo, actor, post_id)
             if not _may_edit(actor, post):
                 raise Forbidden("You may only edit your own posts")
+            require_current(expected, post)
             now = utcnow()
             values: dict[str, Any] = {
                 field: getattr(changes, field) for field in ("title", "content") if field in given
@@ -191,18 +216,23 @@ class PostService:
             # The post's author may have been deleted meanwhile (their row is not held): the post
             # left with them, so this edit is undone and answered as for a missing post.
             updated = _found(await repo.get(post_id))
+        await self.hot_reads.changed()
         if publishing:
             self.metrics.count("post_published")
         return updated
 
-    async def delete(self, uow: UnitOfWork, actor: Actor, post_id: int) -> None:
+    async def delete(
+        self, uow: UnitOfWork, actor: Actor, post_id: int, expected: Precondition | None = None
+    ) -> None:
         actor.require_user_id()
         async with uow.write() as conn:
             repo = PostRepository(conn)
             post = await self._locked(conn, repo, actor, post_id)
             if not _may_delete(actor, post):
                 raise Forbidden("You may only delete your own posts")
+            require_current(expected, post)
             await repo.delete(post_id)
+        await self.hot_reads.changed()
 
     async def _locked(
         self, conn: Connection, repo: PostRepository, actor: Actor, post_id: int

@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import Path, Response
 from pydantic import Field
 
-from pressroom.api.dependencies import ActorDep, ServicesDep, SignedInActor, UnitDep
+from pressroom.api.dependencies import (
+    ActorDep,
+    IfMatch,
+    ServicesDep,
+    SignedInActor,
+    UnitDep,
+    reader_caching,
+)
 from pressroom.kit.bounds import SLUG_MAX_CHARS
 from pressroom.kit.openapi import errors
 from pressroom.kit.query import ListQuery, documented, query_string
@@ -33,36 +40,42 @@ class TagListQuery(ListQuery):
 )
 async def list_tags(
     query: Annotated[TagListQuery, query_string(TagListQuery)],
-    _actor: ActorDep,
+    actor: ActorDep,
     services: ServicesDep,
     uow: UnitDep,
 ) -> Response:
     result = await services.tags.list_tags(uow, query.page_request, query.sort)
-    return JsonResponse(TagPage(result.items, result.pagination()))
+    return JsonResponse(TagPage(result.items, result.pagination()), headers=reader_caching(actor))
 
 
 @router.get("/{slug}", response_model=TagRecord, responses=errors(401, 404), operation_id="getTag")
 async def get_tag(slug: Slug, actor: ActorDep, services: ServicesDep, uow: UnitDep) -> Response:
-    return JsonResponse(await services.tags.get(uow, actor, slug))
+    tag = await services.tags.get(uow, actor, slug)
+    return JsonResponse(tag, headers=reader_caching(actor))
 
 
 @router.patch(
     "/{slug}",
     response_model=TagRecord,
-    responses=errors(401, 403, 404, 409),
+    responses=errors(401, 403, 404, 409, 412),
     operation_id="updateTag",
 )
 async def update_tag(
-    slug: Slug, body: UpdateTagRequest, actor: SignedInActor, services: ServicesDep, uow: UnitDep
+    slug: Slug,
+    body: UpdateTagRequest,
+    actor: SignedInActor,
+    expected: IfMatch,
+    services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
-    return JsonResponse(await services.tags.update(uow, actor, slug, body))
+    return JsonResponse(await services.tags.update(uow, actor, slug, body, expected))
 
 
 @router.delete(
-    "/{slug}", status_code=204, responses=errors(401, 403, 404), operation_id="deleteTag"
+    "/{slug}", status_code=204, responses=errors(401, 403, 404, 412), operation_id="deleteTag"
 )
 async def delete_tag(
-    slug: Slug, actor: SignedInActor, services: ServicesDep, uow: UnitDep
+    slug: Slug, actor: SignedInActor, expected: IfMatch, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    await services.tags.delete(uow, actor, slug)
+    await services.tags.delete(uow, actor, slug, expected)
     return Response(status_code=204)

@@ -185,6 +185,13 @@ class TagRepository:
         row = (await self.conn.execute(statement)).first()
         return _record(row._mapping) if row else None
 
+    async def lock(self, slug: str) -> bool:
+        """Whether the tag exists; its row is then held until the transaction ends (an edit or
+        delete racing this one waits, then sees what this one left). SQLite ignores the lock:
+        its writers run one at a time."""
+        statement = select(tags.c.id).where(tags.c.slug == slug).with_for_update()
+        return await self.conn.scalar(statement) is not None
+
     async def id_for_slug(self, slug: str, reader: Reader | None = None) -> int | None:
         return await self.conn.scalar(
             select(tags.c.id).where(tags.c.slug == slug, *_known_to(reader))

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from pressroom.auth.actor import Actor, reader_of
 from pressroom.auth.permissions import Permission
 from pressroom.db.units import UnitOfWork
+from pressroom.kit.conditional import Precondition, require_current
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Conflict, NotFound
+from pressroom.kit.hot_reads import HotReadCache
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.sorting import parse_sort
 from pressroom.kit.windows import Window
@@ -21,6 +23,9 @@ TAG_NOT_FOUND = "Tag not found"
 
 
 class TagService:
+    def __init__(self, hot_reads: HotReadCache) -> None:
+        self.hot_reads = hot_reads
+
     async def list_tags(
         self, uow: UnitOfWork, page: PageRequest, sort: str | None = None
     ) -> Page[TagRecord]:
@@ -46,15 +51,18 @@ class TagService:
         return tag
 
     async def update(
-        self, uow: UnitOfWork, actor: Actor, slug: str, changes: UpdateTagRequest
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        slug: str,
+        changes: UpdateTagRequest,
+        expected: Precondition | None = None,
     ) -> TagRecord:
         actor.require(Permission.POSTS_DELETE)
         values = changes.model_dump(exclude_unset=True)
         async with uow.write() as conn:
             repo = TagRepository(conn)
-            tag = await repo.by_slug(slug)
-            if tag is None:
-                raise NotFound(TAG_NOT_FOUND)
+            tag = await self._held(repo, slug, expected)
             if await repo.taken(name=values.get("name"), slug=values.get("slug"), except_id=tag.id):
                 raise Conflict("Another tag already has this name or slug")
             if values:
@@ -63,13 +71,25 @@ class TagService:
             if updated is None:
                 # Deleted meanwhile (PostgreSQL, READ COMMITTED): the raise undoes the rename.
                 raise NotFound(TAG_NOT_FOUND)
+        await self.hot_reads.changed()
         return updated
 
-    async def delete(self, uow: UnitOfWork, actor: Actor, slug: str) -> None:
+    async def delete(
+        self, uow: UnitOfWork, actor: Actor, slug: str, expected: Precondition | None = None
+    ) -> None:
         actor.require(Permission.POSTS_DELETE)
         async with uow.write() as conn:
             repo = TagRepository(conn)
-            tag_id = await repo.id_for_slug(slug)
-            if tag_id is None:
-                raise NotFound(TAG_NOT_FOUND)
-            await repo.delete(tag_id)
+            tag = await self._held(repo, slug, expected)
+            await repo.delete(tag.id)
+        await self.hot_reads.changed()
+
+    @staticmethod
+    async def _held(repo: TagRepository, slug: str, expected: Precondition | None) -> TagRecord:
+        """The tag to change, its row held to the end of the transaction, and, with `expected`
+        (If-Match), as the caller last read it."""
+        tag = await repo.by_slug(slug) if await repo.lock(slug) else None
+        if tag is None:
+            raise NotFound(TAG_NOT_FOUND)
+        require_current(expected, tag)
+        return tag

@@ -10,18 +10,29 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import Field
 
-from pressroom.api.dependencies import ClientDep, ServicesDep, SignedInActor, UnitDep
+from pressroom.api.dependencies import (
+    ClientDep,
+    IdempotencyKeyHeader,
+    IfMatch,
+    ServicesDep,
+    SignedInActor,
+    UnitDep,
+)
+from pressroom.api.idempotency import once
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.schemas import SessionList, session_json
 from pressroom.kit.bounds import ROLE_MAX_CHARS, SEARCH_MAX_CHARS, SORT_MAX_CHARS
 from pressroom.kit.errors import ValidationFailed
 from pressroom.kit.http_errors import validation_details
+from pressroom.kit.idempotency import RecordedReply
 from pressroom.kit.ids import IdPath
 from pressroom.kit.openapi import created, errors
+from pressroom.kit.output import json_bytes
 from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
 from pressroom.services import Services
+from pressroom.users.models import UserView
 from pressroom.users.schemas import (
     ChangePasswordRequest,
     CreateUserRequest,
@@ -55,14 +66,25 @@ class _SignUpRoute(APIRoute):
 
 
 async def sign_up(
-    body: CreateUserRequest, services: ServicesDep, client: ClientDep, uow: UnitDep
+    request: Request,
+    body: CreateUserRequest,
+    services: ServicesDep,
+    client: ClientDep,
+    uow: UnitDep,
 ) -> Response:
-    view = await services.users.sign_up(uow, body, client=client)
-    return JsonResponse(
-        UserOut.of(view),
-        status_code=201,
-        headers={"Location": f"/api/v1/users/{view.user.id}"},
+    # An anonymous request: its key is scoped to the key alone.
+    return await once(
+        request,
+        services,
+        uow,
+        None,
+        lambda receipt: services.users.sign_up(uow, body, client=client, receipt=receipt),
+        _signed_up,
     )
+
+
+def _signed_up(view: UserView) -> RecordedReply:
+    return RecordedReply(201, json_bytes(UserOut.of(view)), f"/api/v1/users/{view.user.id}")
 
 
 router.add_api_route(
@@ -71,8 +93,9 @@ router.add_api_route(
     methods=["POST"],
     status_code=201,
     response_model=UserOut,
-    responses=errors(409) | created("/api/v1/users/{user_id}"),
+    responses=errors(409, 422) | created("/api/v1/users/{user_id}"),
     operation_id="createUser",
+    dependencies=[IdempotencyKeyHeader],
     route_class_override=_SignUpRoute,
 )
 
@@ -151,27 +174,30 @@ async def get_user(
 @router.patch(
     "/{user_id:not_me}",
     response_model=UserOut,
-    responses=errors(401, 403, 404, 409),
+    responses=errors(401, 403, 404, 409, 412),
     operation_id="updateUser",
 )
 async def update_user(
     user_id: IdPath,
     body: UpdateUserRequest,
     actor: SignedInActor,
+    expected: IfMatch,
     services: ServicesDep,
     uow: UnitDep,
 ) -> Response:
-    return JsonResponse(UserOut.of(await services.users.update(uow, actor, user_id, body)))
+    return JsonResponse(
+        UserOut.of(await services.users.update(uow, actor, user_id, body, expected))
+    )
 
 
 @router.delete(
     "/{user_id:not_me}",
     status_code=204,
-    responses=errors(401, 403, 404, 409),
+    responses=errors(401, 403, 404, 409, 412),
     operation_id="deleteUser",
 )
 async def delete_user(
-    user_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
+    user_id: IdPath, actor: SignedInActor, expected: IfMatch, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    await services.users.delete(uow, actor, user_id)
+    await services.users.delete(uow, actor, user_id, expected)
     return Response(status_code=204)

@@ -236,8 +236,17 @@ class UserRepository:
             insert(user_roles), [{"user_id": user_id, "role": role} for role in roles]
         )
 
-    async def touch(self, user_id: int, now: datetime) -> None:
-        await self.conn.execute(update(users).where(users.c.id == user_id).values(updated_at=now))
+    async def touch(
+        self, user_id: int, now: datetime, *, unchanged_since: datetime | None = None
+    ) -> bool:
+        """Marks the user changed. With `unchanged_since`, only if nobody changed them after
+        that read (a compare-and-set: the UPDATE holds the row and, on PostgreSQL, re-reads a
+        row changed by a transaction it waited for); whether it did."""
+        statement = update(users).where(users.c.id == user_id)
+        if unchanged_since is not None:
+            statement = statement.where(users.c.updated_at == unchanged_since)
+        result = await self.conn.execute(statement.values(updated_at=now))
+        return result.rowcount == 1
 
     async def count_live_admins(self) -> int:
         """Counts and locks the live admins until the transaction ends.
@@ -255,12 +264,15 @@ class UserRepository:
         )
         return len(rows.all())
 
-    async def soft_delete(self, user_id: int, now: datetime) -> bool:
-        result = await self.conn.execute(
-            update(users)
-            .where(users.c.id == user_id, users.c.deleted_at.is_(None))
-            .values(deleted_at=now, updated_at=now)
-        )
+    async def soft_delete(
+        self, user_id: int, now: datetime, *, unchanged_since: datetime | None = None
+    ) -> bool:
+        """Whether the live user was deleted; with `unchanged_since`, only if unchanged since
+        that read (see `touch`)."""
+        statement = update(users).where(users.c.id == user_id, users.c.deleted_at.is_(None))
+        if unchanged_since is not None:
+            statement = statement.where(users.c.updated_at == unchanged_since)
+        result = await self.conn.execute(statement.values(deleted_at=now, updated_at=now))
         return result.rowcount == 1
 
     async def credentials_by_email(self, email: str) -> tuple[int, str, str] | None:

@@ -13,6 +13,7 @@ from pressroom.db.connection import Connection
 from pressroom.db.units import UnitOfWork
 from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.clock import utcnow
+from pressroom.kit.conditional import Precondition, require_current
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import (
     AppError,
@@ -20,8 +21,11 @@ from pressroom.kit.errors import (
     Conflict,
     Forbidden,
     NotFound,
+    PreconditionFailed,
     ValidationFailed,
 )
+from pressroom.kit.hot_reads import HotReadCache
+from pressroom.kit.idempotency import Receipt
 from pressroom.kit.observability import Metrics, get_logger
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.passwords import PasswordHasher, password_problems
@@ -31,7 +35,7 @@ from pressroom.kit.validation import parse_input
 from pressroom.kit.windows import Window
 from pressroom.users.models import Profile, UserQuery, UserRecord, UserView
 from pressroom.users.repository import EmailTaken, UserRepository
-from pressroom.users.schemas import CreateUserRequest, UpdateUserRequest
+from pressroom.users.schemas import CreateUserRequest, UpdateUserRequest, UserOut
 from pressroom.users.sorting import DEFAULT_USER_SORT, UserSortKey
 
 log = get_logger("pressroom.security")
@@ -72,7 +76,9 @@ class UserService:
         limits: RateLimits,
         sessions: AccountSessions,
         verification: VerificationMail,
+        hot_reads: HotReadCache,
     ) -> None:
+        self.hot_reads = hot_reads
         self.hasher = hasher
         self.settings = settings
         self.metrics = metrics
@@ -110,6 +116,7 @@ class UserService:
         data: CreateUserRequest,
         roles: tuple[Role, ...] = (Role.USER,),
         client: ClientInfo | None = None,
+        receipt: Receipt[UserView] | None = None,
     ) -> UserView:
         """Anyone may sign up as a user; other roles come only from the CLI (it passes `roles`).
 
@@ -148,10 +155,14 @@ class UserService:
                 )
                 # In the sign-up's transaction: no mail for a sign-up that rolls back.
                 await self.verification.queue_verification(conn, user_id, data.email, now)
+                # What was just written, as `get` would read it back, without a statement.
+                user = UserRecord(
+                    user_id, data.email, False, tuple(role_names), profile, True, now, now
+                )
+                if receipt is not None:
+                    await receipt.record(conn, UserView(user, full=True))
         except EmailTaken:
             raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]}) from None
-        # What was just written, as `get` would read it back, without a statement to read it.
-        user = UserRecord(user_id, data.email, False, tuple(role_names), profile, True, now, now)
         self.metrics.count("sign_up")
         log.info("user_signed_up", target_user_id=user.id)
         return UserView(user, full=True)
@@ -228,8 +239,15 @@ class UserService:
         return manager
 
     async def update(
-        self, uow: UnitOfWork, actor: Actor, user_id: int, changes: UpdateUserRequest
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        user_id: int,
+        changes: UpdateUserRequest,
+        expected: Precondition | None = None,
     ) -> UserView:
+        """A change to an account; with `expected` (If-Match), only to the account as the caller
+        last read it (their full view): a stale one changes nothing (412)."""
         actor.require_user_id()
         given = changes.given()
         async with uow.write() as conn:
@@ -245,6 +263,7 @@ class UserService:
                 # Refused, not added silently: every account holds `user` (the base of docs/api.md
                 # table, the sign-up default), and a body is applied as sent or not at all.
                 raise ValidationFailed.on("roles", ROLES_WITHOUT_USER)
+            require_current(expected, UserOut.of(UserView(target, full=True)))
             now = utcnow()
             if "profile" in given and changes.profile is not None:
                 profile_values = changes.profile.model_dump(exclude_unset=True)
@@ -264,12 +283,20 @@ class UserService:
                     old_roles=list(target.roles),
                     new_roles=new_roles,
                 )
-            await repo.touch(user_id, now)
+            # Decided on the row itself, after the changes: an edit that committed since the
+            # read above moved `updated_at`, so this one is undone (users' rows are not locked
+            # up front: the last-admin guard locks admins in id order, see count_live_admins).
+            current = await repo.touch(user_id, now, unchanged_since=_read_at(expected, target))
             # Deleted meanwhile (PostgreSQL, READ COMMITTED): the raise undoes these changes.
             updated = _found(actor, user_id, await repo.get(user_id))
+            if not current:
+                raise PreconditionFailed()
+        await self.hot_reads.changed()
         return self._view(actor, updated)
 
-    async def delete(self, uow: UnitOfWork, actor: Actor, user_id: int) -> None:
+    async def delete(
+        self, uow: UnitOfWork, actor: Actor, user_id: int, expected: Precondition | None = None
+    ) -> None:
         actor.require_user_id()
         async with uow.write() as conn:
             repo = UserRepository(conn)
@@ -277,12 +304,17 @@ class UserService:
             target = _found(actor, user_id, await repo.get(user_id))
             if not (actor.can(Permission.USERS_MANAGE) or actor.is_user(user_id)):
                 raise Forbidden("You may only delete your own account")
+            require_current(expected, UserOut.of(UserView(target, full=True)))
             await self._guard_last_admin(repo, target, keeps_admin=False)
             now = utcnow()
-            if not await repo.soft_delete(user_id, now):  # deleted meanwhile, by someone else
-                raise _gone(actor, user_id)
+            unchanged_since = _read_at(expected, target)
+            if not await repo.soft_delete(user_id, now, unchanged_since=unchanged_since):
+                if unchanged_since is not None and await repo.get(user_id) is not None:
+                    raise PreconditionFailed()  # changed meanwhile, by someone else
+                raise _gone(actor, user_id)  # deleted meanwhile, by someone else
             ended = await self.sessions.end_account_sessions(conn, user_id, now)
         await self.sessions.forget_sessions(ended)
+        await self.hot_reads.changed()
         log.info("user_deleted", target_user_id=user_id)
 
     async def _guard_last_admin(
@@ -293,6 +325,11 @@ class UserService:
 
     def _view(self, actor: Actor, user: UserRecord) -> UserView:
         return UserView(user, full=actor.is_user(user.id) or actor.can(Permission.USERS_MANAGE))
+
+
+def _read_at(expected: Precondition | None, target: UserRecord) -> datetime | None:
+    """The version a conditional change was checked against; None for an unconditional one."""
+    return None if expected is None else target.updated_at
 
 
 async def require_live_account(conn: Connection, actor: Actor, *, hold: bool = True) -> int:

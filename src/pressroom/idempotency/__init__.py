@@ -1,0 +1,1 @@
+"""Idempotency keys: which POST was first sent with a key, and the reply to send again."""
