@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +31,7 @@ from pressroom.posts import endpoints as post_endpoints
 from pressroom.services import Services
 from pressroom.tags import endpoints as tag_endpoints
 from pressroom.users import endpoints as user_endpoints
+from pressroom.webhooks import endpoints as webhook_endpoints
 
 # Probes and scrapes are not limited: a load balancer must see an instance as it is.
 UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics")
@@ -53,7 +56,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # a spike in any latency percentile it lands in (docs/performance.md).
         gc.collect()
         gc.freeze()
+        poller = (
+            asyncio.create_task(services.delivery_poller.run_forever())
+            if settings.webhook_delivery_in_process
+            else None
+        )
         yield
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
         await services.close()
 
     app = FastAPI(
@@ -81,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_endpoints.router,
         tag_endpoints.router,
         post_endpoints.tag_posts_router,
+        webhook_endpoints.router,
         operations_router,
     )
     app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)

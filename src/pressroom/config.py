@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     # A query still unanswered after this long fails (503), so a stuck database cannot hang us.
     database_command_timeout_seconds: float = 15.0
     log_level: str = "INFO"
+    # Webhook URLs may resolve to loopback, private or link-local addresses (a receiver on this
+    # machine or network): for development and test rigs only (docs/webhooks.md).
+    webhook_allow_private_targets: bool = False
+    # PLACEHOLDER until background jobs land: the in-process loop that sends due deliveries.
+    webhook_delivery_in_process: bool = True
 
     @field_validator("jwt_previous_secrets", "trusted_proxies", "cors_allow_origins", mode="before")
     @classmethod

@@ -8,8 +8,10 @@ from pressroom.auth.revocations import RevokedSessions
 from pressroom.auth.service import AuthService
 from pressroom.config import Settings
 from pressroom.db.engine import Database
+from pressroom.events.recorder import EventRecorder
 from pressroom.kit.client_address import TrustedProxies
 from pressroom.kit.observability import Metrics
+from pressroom.kit.outbound_http import Resolver, TargetGuard, TargetPolicy
 from pressroom.kit.passwords import PasswordHasher
 from pressroom.kit.ratelimit import Policies, RateLimits
 from pressroom.kit.shared_state import SharedState
@@ -17,6 +19,9 @@ from pressroom.kit.tokens import AccessTokens
 from pressroom.posts.service import PostService
 from pressroom.tags.service import TagService
 from pressroom.users.service import UserService
+from pressroom.webhooks.delivery import WebhookDeliverer
+from pressroom.webhooks.queue import DeliveryPoller, PolledDeliveries
+from pressroom.webhooks.service import DeliveryFanout, WebhookService
 
 
 @dataclass(frozen=True)
@@ -32,9 +37,15 @@ class Services:
     users: UserService
     posts: PostService
     tags: TagService
+    events: EventRecorder
+    webhooks: WebhookService
+    deliverer: WebhookDeliverer
+    delivery_poller: DeliveryPoller
 
     @classmethod
-    def build(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
+    def build(
+        cls, settings: Settings, metrics: Metrics | None = None, resolver: Resolver | None = None
+    ) -> Services:
         metrics = metrics or Metrics()
         db = Database(
             settings.database_url,
@@ -53,6 +64,17 @@ class Services:
         hasher = PasswordHasher()
         tokens = AccessTokens(settings)
         auth = AuthService(db, hasher, tokens, settings, metrics, limits, revoked)
+        # Every event fans out to the webhooks subscribed to it, on the change's transaction.
+        queue = PolledDeliveries()
+        events = EventRecorder(DeliveryFanout(queue))
+        guard = TargetGuard(
+            TargetPolicy(
+                allow_http=not settings.is_production,
+                allow_private=settings.webhook_allow_private_targets,
+            ),
+            resolver,
+        )
+        deliverer = WebhookDeliverer(db, events, queue, guard, metrics)
         return cls(
             settings=settings,
             db=db,
@@ -63,9 +85,13 @@ class Services:
             hasher=hasher,
             auth=auth,
             # A deleted account's sessions are auth's to end (users.service.AccountSessions).
-            users=UserService(db, hasher, settings, metrics, limits, sessions=auth),
-            posts=PostService(db, metrics),
-            tags=TagService(db),
+            users=UserService(db, hasher, settings, metrics, limits, sessions=auth, events=events),
+            posts=PostService(db, metrics, events),
+            tags=TagService(db, events),
+            events=events,
+            webhooks=WebhookService(db, guard, queue),
+            deliverer=deliverer,
+            delivery_poller=DeliveryPoller(db, deliverer.attempt),
         )
 
     async def close(self) -> None:

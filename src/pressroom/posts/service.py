@@ -14,6 +14,9 @@ from sqlalchemy.sql import ColumnElement
 from pressroom.auth.actor import Actor, may_see_all_drafts
 from pressroom.auth.permissions import Permission
 from pressroom.db.engine import Database
+from pressroom.events import payloads
+from pressroom.events.models import EventType
+from pressroom.events.recorder import EventRecorder
 from pressroom.kit.clock import utcnow
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
@@ -48,9 +51,10 @@ def _may_delete(actor: Actor, post: PostRecord) -> bool:
 
 
 class PostService:
-    def __init__(self, db: Database, metrics: Metrics) -> None:
+    def __init__(self, db: Database, metrics: Metrics, events: EventRecorder) -> None:
         self.db = db
         self.metrics = metrics
+        self.events = events
 
     async def repair_counters(self) -> list[CounterRepair]:
         """The kept counters set from the rows they count (an operator's command: no actor);
@@ -145,15 +149,21 @@ class PostService:
             # 401 and no post, never a post stored behind a 500 (docs/security.md, races).
             user_id = await require_live_account(conn, actor)
             repo = PostRepository(conn)
+            now = utcnow()
             post_id = await repo.create(
                 user_id=user_id,
                 title=data.title,
                 content=data.content,
                 published=data.published,
-                now=utcnow(),
+                now=now,
             )
             await self._attach_tags(repo, post_id, tag_names)
             post = _found(await repo.get(post_id))
+            await self.events.record(conn, payloads.post_event(EventType.POST_CREATED, post), now)
+            if post.published:
+                await self.events.record(
+                    conn, payloads.post_event(EventType.POST_PUBLISHED, post), now
+                )
         if post.published:
             self.metrics.count("post_published")
         return post
@@ -174,7 +184,9 @@ class PostService:
                 field: getattr(changes, field) for field in ("title", "content") if field in given
             }
             publishing = False
+            flipped = False
             if "published" in given and changes.published != post.published:
+                flipped = True
                 values["published"] = changes.published
                 values["published_at"] = now if changes.published else None
                 publishing = bool(changes.published)
@@ -188,6 +200,12 @@ class PostService:
             # The post's author may have been deleted meanwhile (their row is not held): the post
             # left with them, so this edit is undone and answered as for a missing post.
             updated = _found(await repo.get(post_id))
+            await self.events.record(
+                conn, payloads.post_event(EventType.POST_UPDATED, updated), now
+            )
+            if flipped:
+                flip = EventType.POST_PUBLISHED if publishing else EventType.POST_UNPUBLISHED
+                await self.events.record(conn, payloads.post_event(flip, updated), now)
         if publishing:
             self.metrics.count("post_published")
         return updated
@@ -200,6 +218,7 @@ class PostService:
             if not _may_delete(actor, post):
                 raise Forbidden("You may only delete your own posts")
             await repo.delete(post_id)
+            await self.events.record(conn, payloads.post_deleted(post_id), utcnow())
 
     async def _locked(
         self, conn: AsyncConnection, repo: PostRepository, actor: Actor, post_id: int

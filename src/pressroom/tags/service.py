@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pressroom.auth.actor import Actor, may_see_all_drafts
+from pressroom.auth.actor import ANONYMOUS, Actor, may_see_all_drafts
 from pressroom.auth.permissions import Permission
 from pressroom.db.engine import Database
+from pressroom.events import payloads
+from pressroom.events.recorder import EventRecorder
+from pressroom.kit.clock import utcnow
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Conflict, NotFound
 from pressroom.kit.pagination import Page, PageRequest
@@ -25,8 +28,9 @@ def tag_reader(actor: Actor) -> TagReader:
 
 
 class TagService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: EventRecorder) -> None:
         self.db = db
+        self.events = events
 
     async def list_tags(self, page: PageRequest, sort: str | None = None) -> Page[TagRecord]:
         fields = parse_sort(sort, TagSortKey, DEFAULT_TAG_SORT)
@@ -65,6 +69,8 @@ class TagService:
             if updated is None:
                 # Deleted meanwhile (PostgreSQL, READ COMMITTED): the raise undoes the rename.
                 raise NotFound(TAG_NOT_FOUND)
+            public = await repo.by_slug(updated.slug, tag_reader(ANONYMOUS))
+            await self.events.record(conn, payloads.tag_updated(updated.id, public), utcnow())
         return updated
 
     async def delete(self, actor: Actor, slug: str) -> None:
@@ -75,3 +81,4 @@ class TagService:
             if tag_id is None:
                 raise NotFound(TAG_NOT_FOUND)
             await repo.delete(tag_id)
+            await self.events.record(conn, payloads.tag_deleted(tag_id), utcnow())

@@ -13,6 +13,9 @@ from pressroom.auth.actor import SESSION_ENDED, Actor
 from pressroom.auth.permissions import Permission, Role
 from pressroom.config import Settings
 from pressroom.db.engine import Database
+from pressroom.events import payloads
+from pressroom.events.models import EventType
+from pressroom.events.recorder import EventRecorder
 from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.clock import utcnow
 from pressroom.kit.cursors import Slice, SliceRequest
@@ -63,6 +66,7 @@ class UserService:
         metrics: Metrics,
         limits: RateLimits,
         sessions: AccountSessions,
+        events: EventRecorder,
     ) -> None:
         self.db = db
         self.hasher = hasher
@@ -70,6 +74,7 @@ class UserService:
         self.metrics = metrics
         self.limits = limits
         self.sessions = sessions
+        self.events = events
 
     def check_new_password(self, password: str, field: str = "password") -> None:
         problems = password_problems(password, self.settings.password_policy)
@@ -136,11 +141,16 @@ class UserService:
                     roles=role_names,
                     now=now,
                 )
+                # What was just written, as `get` would read it back, without a statement.
+                user = UserRecord(
+                    user_id, data.email, False, tuple(role_names), profile, True, now, now
+                )
+                await self.events.record(
+                    conn, payloads.user_event(EventType.USER_CREATED, user), now
+                )
         except sa_exc.IntegrityError:
             # Two sign-ups with one email raced past the check; the unique index decided.
             raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]}) from None
-        # What was just written, as `get` would read it back, without a statement to read it.
-        user = UserRecord(user_id, data.email, False, tuple(role_names), profile, True, now, now)
         self.metrics.count("sign_up")
         log.info("user_signed_up", target_user_id=user.id)
         return UserView(user, full=True)
@@ -259,6 +269,9 @@ class UserService:
             await repo.touch(user_id, now)
             # Deleted meanwhile (PostgreSQL, READ COMMITTED): the raise undoes these changes.
             updated = _found(actor, user_id, await repo.get(user_id))
+            await self.events.record(
+                conn, payloads.user_event(EventType.USER_UPDATED, updated), now
+            )
         return self._view(actor, updated)
 
     async def delete(self, actor: Actor, user_id: int) -> None:
@@ -274,6 +287,7 @@ class UserService:
             if not await repo.soft_delete(user_id, now):  # deleted meanwhile, by someone else
                 raise _gone(actor, user_id)
             ended = await self.sessions.end_account_sessions(conn, user_id, now)
+            await self.events.record(conn, payloads.user_deleted(user_id), now)
         await self.sessions.forget_sessions(ended)
         log.info("user_deleted", target_user_id=user_id)
 

@@ -1,0 +1,160 @@
+"""REST door to webhook endpoints and their delivery log: /webhooks (users:manage holders)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Response
+from pydantic import Field
+
+from pressroom.api.dependencies import ServicesDep, SignedInActor
+from pressroom.events.models import EventType
+from pressroom.kit.ids import MAX_ID, IdPath
+from pressroom.kit.openapi import created, errors
+from pressroom.kit.query import ListQuery, documented, query_string
+from pressroom.kit.responses import JsonResponse
+from pressroom.kit.routing import API_PREFIX, api_router
+from pressroom.webhooks.models import DeliveryFilter, DeliveryStatus
+from pressroom.webhooks.schemas import (
+    CreateWebhookRequest,
+    DeliveryOut,
+    DeliveryPage,
+    UpdateWebhookRequest,
+    WebhookOut,
+    WebhookPage,
+    WebhookWithSecretOut,
+    delivery_json,
+    webhook_json,
+    webhook_with_secret_json,
+)
+
+router = api_router("/webhooks", tags=["webhooks"])
+# What a webhook's answers say is for its managers; no shared cache may keep it.
+PRIVATE = {"Cache-Control": "no-store"}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=WebhookWithSecretOut,
+    responses=errors(401, 403) | created("/api/v1/webhooks/{webhook_id}"),
+    operation_id="createWebhook",
+)
+async def create_webhook(
+    body: CreateWebhookRequest, actor: SignedInActor, services: ServicesDep
+) -> Response:
+    made = await services.webhooks.create(actor, body)
+    return JsonResponse(
+        webhook_with_secret_json(made),
+        status_code=201,
+        headers={**PRIVATE, "Location": f"{API_PREFIX}/webhooks/{made.endpoint.id}"},
+    )
+
+
+@router.get(
+    "",
+    response_model=WebhookPage,
+    responses=errors(401, 403),
+    operation_id="listWebhooks",
+    openapi_extra=documented(ListQuery),
+)
+async def list_webhooks(
+    query: Annotated[ListQuery, query_string(ListQuery)],
+    actor: SignedInActor,
+    services: ServicesDep,
+) -> Response:
+    result = await services.webhooks.list_endpoints(actor, query.page_request)
+    return JsonResponse(result.to_json(webhook_json), headers=PRIVATE)
+
+
+@router.get(
+    "/{webhook_id}",
+    response_model=WebhookOut,
+    responses=errors(401, 403, 404),
+    operation_id="getWebhook",
+)
+async def get_webhook(webhook_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
+    return JsonResponse(
+        webhook_json(await services.webhooks.get(actor, webhook_id)), headers=PRIVATE
+    )
+
+
+@router.patch(
+    "/{webhook_id}",
+    response_model=WebhookOut,
+    responses=errors(401, 403, 404),
+    operation_id="updateWebhook",
+)
+async def update_webhook(
+    webhook_id: IdPath, body: UpdateWebhookRequest, actor: SignedInActor, services: ServicesDep
+) -> Response:
+    endpoint = await services.webhooks.update(actor, webhook_id, body)
+    return JsonResponse(webhook_json(endpoint), headers=PRIVATE)
+
+
+@router.delete(
+    "/{webhook_id}",
+    status_code=204,
+    responses=errors(401, 403, 404),
+    operation_id="deleteWebhook",
+)
+async def delete_webhook(
+    webhook_id: IdPath, actor: SignedInActor, services: ServicesDep
+) -> Response:
+    await services.webhooks.delete(actor, webhook_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{webhook_id}/rotate-secret",
+    response_model=WebhookWithSecretOut,
+    responses=errors(401, 403, 404),
+    operation_id="rotateWebhookSecret",
+)
+async def rotate_secret(
+    webhook_id: IdPath, actor: SignedInActor, services: ServicesDep
+) -> Response:
+    rotated = await services.webhooks.rotate_secret(actor, webhook_id)
+    return JsonResponse(webhook_with_secret_json(rotated), headers=PRIVATE)
+
+
+class DeliveryListQuery(ListQuery):
+    status: DeliveryStatus | None = Field(None, description="pending, succeeded, failed")
+    event_type: EventType | None = Field(None, description="one event type, e.g. post.published")
+    event_id: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+@router.get(
+    "/{webhook_id}/deliveries",
+    response_model=DeliveryPage,
+    responses=errors(401, 403, 404),
+    operation_id="listWebhookDeliveries",
+    openapi_extra=documented(DeliveryListQuery),
+)
+async def list_deliveries(
+    webhook_id: IdPath,
+    query: Annotated[DeliveryListQuery, query_string(DeliveryListQuery)],
+    actor: SignedInActor,
+    services: ServicesDep,
+) -> Response:
+    where = DeliveryFilter(
+        status=query.status,
+        event_type=query.event_type.value if query.event_type else None,
+        event_id=query.event_id,
+    )
+    result = await services.webhooks.deliveries(actor, webhook_id, where, query.page_request)
+    return JsonResponse(result.to_json(delivery_json), headers=PRIVATE)
+
+
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/retry",
+    status_code=202,
+    response_model=DeliveryOut,
+    responses=errors(401, 403, 404, 409),
+    operation_id="retryWebhookDelivery",
+)
+async def retry_delivery(
+    webhook_id: IdPath, delivery_id: IdPath, actor: SignedInActor, services: ServicesDep
+) -> Response:
+    retried = await services.webhooks.retry(actor, webhook_id, delivery_id)
+    return JsonResponse(delivery_json(retried), status_code=202, headers=PRIVATE)
