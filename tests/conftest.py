@@ -37,6 +37,9 @@ REDIS_TEST_URL = os.environ.get("PRESSROOM_TEST_REDIS", "redis://127.0.0.1:6379/
 API = "http://testserver/api/v1"
 PASSWORD = "Correct-Horse-42"
 TABLES = (
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "events",
     "refresh_tokens",
     "sessions",
     "post_tags",
