@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 import orjson
 from sqlalchemy import and_, delete, func, insert, select, update
@@ -52,7 +52,7 @@ _DELIVERY_COLUMNS = (
 )
 
 
-def _endpoint(row: Row[Unpack[tuple[Any, ...]]]) -> EndpointRecord:
+def _endpoint(row: Row[*tuple[Any, ...]]) -> EndpointRecord:
     return EndpointRecord(
         row.id,
         row.url,
@@ -65,7 +65,7 @@ def _endpoint(row: Row[Unpack[tuple[Any, ...]]]) -> EndpointRecord:
     )
 
 
-def _delivery(row: Row[Unpack[tuple[Any, ...]]]) -> DeliveryRecord:
+def _delivery(row: Row[*tuple[Any, ...]]) -> DeliveryRecord:
     return DeliveryRecord(
         row.id,
         row.endpoint_id,
