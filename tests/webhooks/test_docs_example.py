@@ -30,7 +30,7 @@ def load_example(secret: str) -> types.ModuleType:
     module = types.ModuleType("webhook_receiver_example")
     os.environ["PRESSROOM_WEBHOOK_SECRET"] = secret
     try:
-        exec(compile(example_source(), str(DOC), "exec"), module.__dict__)  # noqa: S102
+        exec(compile(example_source(), str(DOC), "exec"), module.__dict__)
     finally:
         del os.environ["PRESSROOM_WEBHOOK_SECRET"]
     return module
