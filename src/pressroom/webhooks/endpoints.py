@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Response
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from pressroom.api.dependencies import ServicesDep, SignedInActor
 from pressroom.events.models import EventType
@@ -118,10 +119,28 @@ async def rotate_secret(
     return JsonResponse(webhook_with_secret_json(rotated), headers=PRIVATE)
 
 
+def _one_of(values: list[str]) -> Callable[[str | None], str | None]:
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in values:
+            raise ValueError(f"must be one of {', '.join(values)}")
+        return value
+
+    return check
+
+
 class DeliveryListQuery(ListQuery):
-    status: DeliveryStatus | None = Field(None, description="pending, succeeded, failed")
-    event_type: EventType | None = Field(None, description="one event type, e.g. post.published")
+    # Plain strings listed as enums: an enum type would put a `$ref` into the query parameter's
+    # schema, which the parameters copied into the OpenAPI document cannot resolve.
+    status: str | None = Field(
+        None, max_length=16, json_schema_extra={"enum": [s.value for s in DeliveryStatus]}
+    )
+    event_type: str | None = Field(
+        None, max_length=64, json_schema_extra={"enum": [t.value for t in EventType]}
+    )
     event_id: int | None = Field(None, ge=1, le=MAX_ID)
+
+    _check_status = field_validator("status")(_one_of([s.value for s in DeliveryStatus]))
+    _check_type = field_validator("event_type")(_one_of([t.value for t in EventType]))
 
 
 @router.get(
@@ -138,8 +157,8 @@ async def list_deliveries(
     services: ServicesDep,
 ) -> Response:
     where = DeliveryFilter(
-        status=query.status,
-        event_type=query.event_type.value if query.event_type else None,
+        status=DeliveryStatus(query.status) if query.status else None,
+        event_type=query.event_type,
         event_id=query.event_id,
     )
     result = await services.webhooks.deliveries(actor, webhook_id, where, query.page_request)
