@@ -27,6 +27,9 @@ class Receiver:
     body: bytes = b""
     delay_seconds: float = 0.0
     extra_headers: dict[str, str] = field(default_factory=dict)
+    # When set, each request waits for it before answering (a test holds a delivery in flight).
+    gate: threading.Event | None = None
+    arrived: threading.Event = field(default_factory=threading.Event)
     arrivals: list[Arrival] = field(default_factory=list)
     port: int = 0
 
@@ -47,6 +50,9 @@ def running(receiver: Receiver) -> Iterator[Receiver]:
             receiver.arrivals.append(
                 Arrival(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
+            receiver.arrived.set()
+            if receiver.gate is not None:
+                receiver.gate.wait(timeout=30)
             if receiver.delay_seconds:
                 time.sleep(receiver.delay_seconds)
             self.send_response(receiver.next_status())

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import timedelta
 
 import orjson
@@ -12,7 +14,8 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from pressroom.db.tables import webhook_deliveries
 from pressroom.services import Services
-from pressroom.webhooks.delivery import Outcome
+from pressroom.webhooks.delivery import HOLD, Outcome
+from pressroom.webhooks.repository import WebhookRepository
 from tests.conftest import Person
 from tests.webhooks.conftest import MovableClock, deliver_due, subscribe
 from tests.webhooks.receiver import Receiver, running
@@ -245,3 +248,40 @@ async def _pending_ids(services: Services) -> list[int]:
             .order_by(webhook_deliveries.c.id)
         )
         return [r.id for r in rows]
+
+
+async def test_two_senders_never_send_the_same_attempt_at_once(
+    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+) -> None:
+    receiver.gate = threading.Event()
+    await subscribe(admin, receiver.url, "post.created")
+    await author.post("/posts", json=POST)
+    (delivery_id,) = await _pending_ids(services)
+
+    first = asyncio.create_task(services.deliverer.attempt(delivery_id))
+    await asyncio.to_thread(receiver.arrived.wait, 10)  # the first is in flight, held there
+    second = await services.deliverer.attempt(delivery_id)
+    receiver.gate.set()
+
+    assert second is Outcome.NOT_DUE
+    assert await first is Outcome.SUCCEEDED
+    assert len(receiver.arrivals) == 1
+
+
+async def test_an_attempt_whose_sender_died_is_sent_once_its_hold_runs_out(
+    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+) -> None:
+    await subscribe(admin, receiver.url, "post.created")
+    await author.post("/posts", json=POST)
+    (delivery_id,) = await _pending_ids(services)
+    # A sender claims the attempt and dies before sending or recording anything.
+    async with services.db.write() as conn:
+        now = clock()
+        assert await WebhookRepository(conn).claim(delivery_id, now, now + HOLD) is not None
+
+    assert await deliver_due(services) == 0  # held: nobody else sends it meanwhile
+    clock.advance(HOLD + timedelta(seconds=1))
+    assert await deliver_due(services) == 1
+    (arrival,) = receiver.arrivals
+    assert await _pending_ids(services) == []
+    assert orjson.loads(arrival.body)["type"] == "post.created"
