@@ -95,6 +95,7 @@ class Services:
         )
 
     async def close(self) -> None:
+        await self.deliverer.close()
         self.hasher.close()
         await self.db.dispose()
         await self.shared.close()
