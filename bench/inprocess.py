@@ -8,6 +8,8 @@ and the process to attach py-spy to (`py-spy record -- python bench/inprocess.py
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/<seeded db> \
         .venv/bin/python bench/inprocess.py --requests 2000
 
+On SQLite (`DATABASE_URL=sqlite:///<seeded file>`) measure Pressroom alone: `--only pressroom`.
+
 The database must hold `pressroom seed-demo` data (the user below signs in).
 """
 
@@ -20,6 +22,7 @@ import os
 import secrets
 import sys
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -118,10 +121,11 @@ async def main() -> None:
     from pressroom.app import create_app
 
     pressroom_app = create_app()
-    async with (
-        pressroom_app.router.lifespan_context(pressroom_app),
-        reference.lifespan(reference.app),
-    ):
+    async with AsyncExitStack() as running:
+        await running.enter_async_context(pressroom_app.router.lifespan_context(pressroom_app))
+        # R runs on PostgreSQL only; Pressroom alone measures either database (DATABASE_URL).
+        if args.only != "pressroom":
+            await running.enter_async_context(reference.lifespan(reference.app))
         status, reply = await call(
             pressroom_app,
             "POST",

@@ -24,6 +24,7 @@ from pressroom.app import create_app
 from pressroom.auth.permissions import Role
 from pressroom.config import Settings
 from pressroom.db.migrate import migrate
+from pressroom.db.units import unit_of_work
 from pressroom.services import Services
 from pressroom.users.schemas import CreateUserRequest
 
@@ -41,7 +42,8 @@ async def measure(database_url: str, rounds: int) -> dict[str, list[float]]:
     data = CreateUserRequest.model_validate(
         {"email": KNOWN_EMAIL, "password": PASSWORD, "profile": {"firstName": "T", "lastName": "T"}}
     )
-    await services.users.sign_up(data, roles=(Role.USER,))
+    async with unit_of_work(services.db) as uow:
+        await services.users.sign_up(uow, data, roles=(Role.USER,))
     paths = {
         "registered email, wrong password": {"email": KNOWN_EMAIL, "password": "Wrong-Horse-42"},
         "unknown email": {"email": UNKNOWN_EMAIL, "password": "Wrong-Horse-42"},

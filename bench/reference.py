@@ -133,7 +133,7 @@ async def _signed_in(conn: asyncpg.Connection, request: Request) -> int:
     return user_id
 
 
-# -- Shapes (the same JSON as Pressroom's post_json / user_json) ---------------------------
+# -- Shapes (the same JSON as Pressroom's PostRecord / UserOut shapes) ----------------------------
 def _time(value: datetime | None) -> str | None:
     if value is None:
         return None

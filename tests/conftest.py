@@ -26,6 +26,7 @@ from pressroom.auth.permissions import Role
 from pressroom.config import Settings
 from pressroom.db import direct
 from pressroom.db.migrate import migrate
+from pressroom.db.units import UnitOfWork, unit_of_work
 from pressroom.services import Services
 from pressroom.users.schemas import CreateUserRequest
 
@@ -161,6 +162,13 @@ def services(app: Any) -> Services:
 
 
 @pytest.fixture
+async def uow(services: Services) -> AsyncIterator[UnitOfWork]:
+    """A unit of work for a test that calls services directly, as a door would."""
+    async with unit_of_work(services.db) as unit:
+        yield unit
+
+
+@pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=API) as http:
         yield http
@@ -225,7 +233,8 @@ class People:
             }
         )
         roles = (Role.USER,) if role is Role.USER else (Role.USER, role)
-        view = await self.services.users.sign_up(data, roles=roles)
+        async with unit_of_work(self.services.db) as uow:
+            view = await self.services.users.sign_up(uow, data, roles=roles)
         return await self.sign_in(view.user.id, email, password, tuple(r.value for r in roles))
 
     async def sign_in(

@@ -14,7 +14,6 @@ from pressroom import __version__
 from pressroom.api.dependencies import get_actor, get_signed_in_actor
 from pressroom.auth import endpoints as auth_endpoints
 from pressroom.config import Settings
-from pressroom.db.engine import ReadConnectionPerRequest
 from pressroom.graphql.ide import install_graphiql_assets
 from pressroom.graphql.schema import graphql_router
 from pressroom.kit.body_guard import BodyGuardMiddleware
@@ -99,7 +98,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)
 
     # Added last runs first: request ids wrap everything, so even a 413 or a 429 carries one.
-    app.add_middleware(ReadConnectionPerRequest, db=services.db)
     app.add_middleware(
         BodyGuardMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -210,6 +210,7 @@ def create_user(
     last_name: Annotated[str, typer.Option()] = "User",
 ) -> None:
     """Create an account with a role; the only way to make the first admin."""
+    from pressroom.db.units import unit_of_work
     from pressroom.kit.errors import AppError
     from pressroom.services import Services
     from pressroom.users.schemas import CreateUserRequest
@@ -233,7 +234,8 @@ def create_user(
                 }
             )
             roles = (Role.USER,) if role is Role.USER else (Role.USER, role)
-            view = await services.users.sign_up(data, roles=roles)
+            async with unit_of_work(services.db) as uow:
+                view = await services.users.sign_up(uow, data, roles=roles)
             return view.user.id
         finally:
             await services.close()
@@ -313,6 +315,7 @@ def seed_demo(
 @app.command()
 def recount() -> None:
     """Set every kept counter (the published list's total) from the rows; report what changed."""
+    from pressroom.db.units import unit_of_work
     from pressroom.posts.models import CounterRepair
     from pressroom.services import Services
 
@@ -322,7 +325,8 @@ def recount() -> None:
     async def run() -> list[CounterRepair]:
         services = Services.build(settings)
         try:
-            return await services.posts.repair_counters()
+            async with unit_of_work(services.db) as uow:
+                return await services.posts.repair_counters(uow)
         finally:
             await services.close()
 

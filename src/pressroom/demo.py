@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pressroom.config import Settings
 from pressroom.db import tables
 from pressroom.db.engine import Database
+from pressroom.db.units import unit_of_work
 from pressroom.kit.clock import utcnow
 from pressroom.kit.passwords import PasswordHasher
 
@@ -86,23 +87,25 @@ async def seed(
     db = Database(settings.database_url)
     rng = random.Random(42)  # noqa: S311 - demo data, not secrets
     try:
-        async with db.write() as conn:
-            last = await _last_demo_number(conn)
-            if last and not force:
-                raise AlreadySeeded(last)
+        async with unit_of_work(db) as uow:
             # One hash for every demo account: hashing a thousand passwords would take half a
             # minute.
-            password_hash = await PasswordHasher().hash(DEMO_PASSWORD)
-            now = utcnow()
-            user_ids = await _seed_users(conn, last, users, password_hash, now)
-            tag_ids = await _seed_tags(conn, tags)
-            await _seed_posts(conn, rng, user_ids, tag_ids, posts, now)
-        # Fresh planner statistics now, not whenever autovacuum comes by: on a just-seeded
-        # PostgreSQL database the post list served 168 requests/s before ANALYZE and 1,059
-        # after, its plan chosen on empty-table estimates.
-        async with db.write() as conn:
-            for table in SEEDED_TABLES:
-                await conn.execute(text(f"ANALYZE {table}"))
+            async with uow.released() as no_connection:
+                password_hash = await PasswordHasher().hash(no_connection, DEMO_PASSWORD)
+            async with uow.write() as conn:
+                last = await _last_demo_number(conn)
+                if last and not force:
+                    raise AlreadySeeded(last)
+                now = utcnow()
+                user_ids = await _seed_users(conn, last, users, password_hash, now)
+                tag_ids = await _seed_tags(conn, tags)
+                await _seed_posts(conn, rng, user_ids, tag_ids, posts, now)
+                # Fresh planner statistics now, not whenever autovacuum comes by: on a just-seeded
+            # PostgreSQL database the post list served 168 requests/s before ANALYZE and 1,059
+            # after, its plan chosen on empty-table estimates.
+            async with uow.write() as conn:
+                for table in SEEDED_TABLES:
+                    await conn.execute(text(f"ANALYZE {table}"))
     finally:
         await db.dispose()
     return Seeded(demo_email(last + 1), demo_email(last + users), users, posts, tags)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from pressroom.api.dependencies import ServicesDep
+from pressroom.api.dependencies import ServicesDep, UnitDep
 from pressroom.db.migrate import schema_state
 from pressroom.kit.errors import ServiceUnavailable
 from pressroom.kit.openapi import error_responses
@@ -44,14 +44,14 @@ async def healthz() -> Response:
     responses=error_responses(503),
     operation_id="getReadiness",
 )
-async def readyz(services: ServicesDep) -> Response:
+async def readyz(services: ServicesDep, uow: UnitDep) -> Response:
     """Ready when the database answers with the schema this release expects, and Redis (when
     configured) answers. A 503 says which check failed, in `details`."""
     failed: dict[str, list[str]] = {}
     checks: dict[str, str] = {}
     schema: dict[str, str | None] = {}
     try:
-        async with services.db.read() as conn:
+        async with uow.read() as conn:
             state = await schema_state(conn)
     except Exception:  # whatever the driver raises, the answer is the same: not ready
         failed["database"] = ["unreachable"]

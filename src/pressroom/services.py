@@ -63,7 +63,7 @@ class Services:
         revoked = RevokedSessions(shared, ttl_seconds=settings.access_token_ttl_seconds)
         hasher = PasswordHasher()
         tokens = AccessTokens(settings)
-        auth = AuthService(db, hasher, tokens, settings, metrics, limits, revoked)
+        auth = AuthService(hasher, tokens, settings, metrics, limits, revoked)
         # Every event fans out to the webhooks subscribed to it, on the change's transaction.
         queue = PolledDeliveries()
         events = EventRecorder(DeliveryFanout(queue))
@@ -74,7 +74,7 @@ class Services:
             ),
             resolver,
         )
-        deliverer = WebhookDeliverer(db, events, queue, guard, metrics)
+        deliverer = WebhookDeliverer(events, queue, guard, metrics)
         return cls(
             settings=settings,
             db=db,
@@ -85,11 +85,11 @@ class Services:
             hasher=hasher,
             auth=auth,
             # A deleted account's sessions are auth's to end (users.service.AccountSessions).
-            users=UserService(db, hasher, settings, metrics, limits, sessions=auth, events=events),
-            posts=PostService(db, metrics, events),
-            tags=TagService(db, events),
+            users=UserService(hasher, settings, metrics, limits, sessions=auth, events=events),
+            posts=PostService(metrics, events),
+            tags=TagService(events),
             events=events,
-            webhooks=WebhookService(db, guard, queue),
+            webhooks=WebhookService(guard, queue),
             deliverer=deliverer,
             delivery_poller=DeliveryPoller(db, deliverer.attempt),
         )

@@ -1,10 +1,11 @@
 """Every reply the API sends matches the schema /openapi.json documents for it.
 
-Endpoints render their JSON by hand (`post_json`, `Page.to_json`) rather than through the
-documented pydantic models, for speed (docs/performance.md). This suite drives every route
-through successes and refusals, records each reply, and validates its body against the schema
-of that route and status, with every documented object closed (`additionalProperties: false`),
-so a field the hand-written serialiser adds, drops or types differently fails here."""
+Resources are documented and serialised from one definition (kit/output.py), but some bodies
+are still shaped by hand (errors, sessions, token pairs, the operations routes), and a shape's
+serialiser can be told to leave fields out (a user's private fields). This suite drives every
+route through successes and refusals, records each reply, and validates its body against the
+schema of that route and status, with every documented object closed (`additionalProperties:
+false`), so a field a reply adds, drops or types differently fails here."""
 
 from __future__ import annotations
 

@@ -16,6 +16,8 @@ from sqlalchemy import event
 from pressroom.services import Services
 from tests.conftest import Person
 
+QUERY_ME = "{ currentUser { id } }"
+
 
 @dataclass
 class PoolWatch:
@@ -56,6 +58,28 @@ async def test_a_signed_in_read_checks_out_one_connection(
         # SQLite's connections live in the process; each read there keeps its own snapshot.
         assert watch.checkouts == (1 if backend == "postgresql" else 2), path
         assert watch.held == 0  # given back when the request ended
+
+
+async def test_a_signed_in_graphql_query_checks_out_one_connection(
+    services: Services, author: Person, backend: str
+) -> None:
+    """The GraphQL context takes the request's unit from the same dependency as REST."""
+    with watching_the_pool(services) as watch:
+        reply = await author.post("http://testserver/graphql", json={"query": QUERY_ME})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["data"]["currentUser"]["id"]
+    assert watch.checkouts == (1 if backend == "postgresql" else 2)
+    assert watch.held == 0
+
+
+async def test_a_request_that_fails_after_reading_gives_its_connection_back(
+    services: Services, author: Person
+) -> None:
+    with watching_the_pool(services) as watch:
+        reply = await author.get("/posts/999999")
+    assert reply.status_code == 404
+    assert watch.checkouts >= 1
+    assert watch.held == 0
 
 
 async def test_a_write_after_the_session_check_holds_one_connection_at_a_time(

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from pressroom.db.units import UnitOfWork
 from pressroom.posts.models import CounterRepair
 from pressroom.services import Services
 from tests.conftest import Person
@@ -50,7 +51,7 @@ def run_recount(database_url: str) -> list[dict[str, Any]]:
 
 
 async def test_recount_repairs_drifted_slots_and_reports_before_and_after(
-    services: Services, anon: httpx.AsyncClient, author: Person
+    services: Services, uow: UnitOfWork, anon: httpx.AsyncClient, author: Person
 ) -> None:
     ids = [int((await create_post(author, title=f"post {n}"))["id"]) for n in range(5)]
     used = ids[0] % 16
@@ -58,7 +59,7 @@ async def test_recount_repairs_drifted_slots_and_reports_before_and_after(
     await drift(services, {used: -2, unused: 3})
     assert await listed_total(anon) == 6
 
-    repairs = await services.posts.repair_counters()
+    repairs = await services.posts.repair_counters(uow)
 
     assert repairs == [
         CounterRepair("published_post_total", 6, 5),
@@ -73,7 +74,7 @@ async def test_recount_repairs_drifted_slots_and_reports_before_and_after(
     assert await listed_total(anon) == 5
     async with services.db.read() as conn:
         assert (await conn.execute(SLOTS_OFF, {"yes": True})).all() == []
-    assert await services.posts.repair_counters() == []
+    assert await services.posts.repair_counters(uow) == []
 
 
 async def test_the_command_reports_each_repair_then_nothing_to_repair(
@@ -103,7 +104,12 @@ async def test_the_command_reports_each_repair_then_nothing_to_repair(
 
 @pytest.mark.postgres_only  # SQLite: one writer at a time, nothing lands between count and repair
 async def test_a_post_published_while_recounting_is_counted_once(
-    services: Services, anon: httpx.AsyncClient, author: Person, database_url: str, backend: str
+    services: Services,
+    uow: UnitOfWork,
+    anon: httpx.AsyncClient,
+    author: Person,
+    database_url: str,
+    backend: str,
 ) -> None:
     """PostgreSQL: the recount waits for a transaction that has changed a slot, and counts after
     it commits (without waiting it would set the slot from a count that misses the post)."""
@@ -117,7 +123,7 @@ async def test_a_post_published_while_recounting_is_counted_once(
     try:
         await writer.execute("BEGIN")
         await writer.execute("UPDATE posts SET published = true WHERE id = $1", draft["id"])
-        recount = asyncio.ensure_future(services.posts.repair_counters())
+        recount = asyncio.ensure_future(services.posts.repair_counters(uow))
         async with asyncio.timeout(10):
             while not recount.done():
                 blocked = await watcher.fetchval(

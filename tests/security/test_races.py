@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from pressroom.auth.actor import Actor
 from pressroom.auth.permissions import Role
 from pressroom.db.tables import posts, profiles, tags, user_roles, users
+from pressroom.db.units import UnitOfWork, unit_of_work
 from pressroom.kit.errors import AuthenticationFailed, NotFound
 from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
 from pressroom.services import Services
@@ -192,7 +193,8 @@ LOCK_WAIT_DEADLINE_SECONDS = 10
 
 async def signed_in_actor(services: Services, person: Person) -> Actor:
     """The actor a request by `person` carries once its bearer token has been checked."""
-    return await services.auth.authenticate(person.access_token)
+    async with unit_of_work(services.db) as uow:
+        return await services.auth.authenticate(uow, person.access_token)
 
 
 async def post_count(services: Services) -> int:
@@ -250,16 +252,16 @@ async def wait_until_waiting_on_a_lock(database_url: str, request: asyncio.Task[
 
 
 async def test_a_post_by_an_author_deleted_after_their_token_was_checked_is_refused(
-    author: Person, services: Services
+    author: Person, services: Services, uow: UnitOfWork
 ) -> None:
     """POST /posts racing the author's own DELETE /users/me, the deletion committing between
     the token check and the insert: 401, as for any request whose account is gone, and no post
     stored. (It was a 500 with the post stored: the read-back after the insert found nothing.)"""
     actor = await signed_in_actor(services, author)
-    await services.users.delete(actor, author.id)
+    await services.users.delete(uow, actor, author.id)
     data = CreatePostRequest.model_validate({"title": "Late", "content": "text", "tags": ["x"]})
     with pytest.raises(AuthenticationFailed):
-        await services.posts.create(actor, data)
+        await services.posts.create(uow, actor, data)
     assert await post_count(services) == 0
 
 
@@ -286,15 +288,15 @@ async def test_a_post_waits_for_an_uncommitted_author_deletion_and_is_refused(
 
 
 async def test_editing_a_post_deleted_after_the_token_check_is_404(
-    author: Person, services: Services
+    author: Person, services: Services, uow: UnitOfWork
 ) -> None:
     """PATCH racing DELETE of one post, the delete committing first: 404, the final state."""
     post = await create_post(author)
     actor = await signed_in_actor(services, author)
-    await services.posts.delete(actor, post["id"])
+    await services.posts.delete(uow, actor, post["id"])
     with pytest.raises(NotFound):
         await services.posts.update(
-            actor, post["id"], UpdatePostRequest.model_validate({"title": "Too late"})
+            uow, actor, post["id"], UpdatePostRequest.model_validate({"title": "Too late"})
         )
 
 
@@ -338,29 +340,29 @@ async def test_deleting_a_post_twice_at_once_is_204_then_404(
 
 
 async def test_changing_ones_own_account_after_deleting_it_is_401(
-    author: Person, services: Services
+    author: Person, services: Services, uow: UnitOfWork
 ) -> None:
     """PATCH /users/me racing DELETE /users/me, the delete first: the principal is gone, 401
     (it was 404, as if someone else's account had been asked for)."""
     actor = await signed_in_actor(services, author)
-    await services.users.delete(actor, author.id)
+    await services.users.delete(uow, actor, author.id)
     changes = UpdateUserRequest.model_validate({"profile": {"bio": "late"}})
     with pytest.raises(AuthenticationFailed):
-        await services.users.update(actor, author.id, changes)
+        await services.users.update(uow, actor, author.id, changes)
     with pytest.raises(AuthenticationFailed):
-        await services.users.delete(actor, author.id)
+        await services.users.delete(uow, actor, author.id)
 
 
 async def test_an_admin_deleted_meanwhile_changes_nobody(
-    admin: Person, author: Person, services: Services, people: People
+    admin: Person, author: Person, services: Services, uow: UnitOfWork, people: People
 ) -> None:
     """An admin's request checked before their account was deleted: 401, nothing changed."""
     await people.make(Role.ADMIN)  # so the first admin is not the last one
     actor = await signed_in_actor(services, admin)
-    await services.users.delete(actor, admin.id)
+    await services.users.delete(uow, actor, admin.id)
     changes = UpdateUserRequest.model_validate({"profile": {"bio": "set by a ghost"}})
     with pytest.raises(AuthenticationFailed):
-        await services.users.update(actor, author.id, changes)
+        await services.users.update(uow, actor, author.id, changes)
     async with services.db.read() as conn:
         bio = await conn.scalar(select(profiles.c.bio).where(profiles.c.user_id == author.id))
     assert bio is None

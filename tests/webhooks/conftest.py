@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from pressroom.db.tables import events
+from pressroom.db.units import unit_of_work
 from pressroom.kit.clock import utcnow
 from pressroom.services import Services
+from pressroom.webhooks.delivery import Outcome
 from tests.conftest import Person
 from tests.webhooks.receiver import Receiver, running
 
@@ -56,6 +58,12 @@ async def subscribe(admin: Person, url: str, *event_types: str) -> dict[str, Any
     assert reply.status_code == 201, reply.text
     body: dict[str, Any] = reply.json()
     return body
+
+
+async def attempt(services: Services, delivery_id: int) -> Outcome:
+    """One attempt, in a unit of work of its own, as the worker runs it."""
+    async with unit_of_work(services.db) as uow:
+        return await services.deliverer.attempt(uow, delivery_id)
 
 
 async def deliver_due(services: Services) -> int:

@@ -17,7 +17,7 @@ from pressroom.services import Services
 from pressroom.webhooks.delivery import HOLD, Outcome
 from pressroom.webhooks.repository import WebhookRepository
 from tests.conftest import Person
-from tests.webhooks.conftest import MovableClock, deliver_due, subscribe
+from tests.webhooks.conftest import MovableClock, attempt, deliver_due, subscribe
 from tests.webhooks.receiver import Receiver, running
 
 POST = {"title": "Hello", "content": "World", "published": True}
@@ -181,10 +181,10 @@ async def test_events_reach_an_endpoint_in_order_unless_a_retry_is_pending(
 
     # The second event waits while the first one's first attempt is pending...
     delivery_ids = await _pending_ids(services)
-    assert await services.deliverer.attempt(delivery_ids[1]) is Outcome.WAITING
+    assert await attempt(services, delivery_ids[1]) is Outcome.WAITING
     assert receiver.arrivals == []
     # ...not once that attempt failed and only a retry is pending.
-    assert await services.deliverer.attempt(delivery_ids[0]) is Outcome.RETRYING
+    assert await attempt(services, delivery_ids[0]) is Outcome.RETRYING
     clock.advance(timedelta(seconds=3))
     await deliver_due(services)
     clock.advance(timedelta(seconds=10))
@@ -203,8 +203,8 @@ async def test_an_attempt_is_sent_once_however_often_it_is_asked_for(
     await subscribe(admin, receiver.url, "post.created")
     await author.post("/posts", json=POST)
     (delivery_id,) = await _pending_ids(services)
-    assert await services.deliverer.attempt(delivery_id) is Outcome.SUCCEEDED
-    assert await services.deliverer.attempt(delivery_id) is Outcome.NOT_DUE
+    assert await attempt(services, delivery_id) is Outcome.SUCCEEDED
+    assert await attempt(services, delivery_id) is Outcome.NOT_DUE
     assert len(receiver.arrivals) == 1
 
 
@@ -258,9 +258,9 @@ async def test_two_senders_never_send_the_same_attempt_at_once(
     await author.post("/posts", json=POST)
     (delivery_id,) = await _pending_ids(services)
 
-    first = asyncio.create_task(services.deliverer.attempt(delivery_id))
+    first = asyncio.create_task(attempt(services, delivery_id))
     await asyncio.to_thread(receiver.arrived.wait, 10)  # the first is in flight, held there
-    second = await services.deliverer.attempt(delivery_id)
+    second = await attempt(services, delivery_id)
     receiver.gate.set()
 
     assert second is Outcome.NOT_DUE

@@ -1,15 +1,18 @@
-"""FastAPI dependencies: the services of this app and the actor behind the request.
+"""FastAPI dependencies: the services of this app, the request's unit of work, and the actor
+behind the request.
 
 Door-level glue: it reads the composition root (`pressroom.services`), so it sits above every
 domain, not inside auth (auth's service is one of the services it hands out)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from pressroom.auth.actor import ANONYMOUS, Actor
+from pressroom.db.units import UnitOfWork
 from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.errors import AuthenticationFailed
 from pressroom.kit.observability import user_id_var
@@ -30,6 +33,21 @@ async def services_dependency(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services_dependency)]
 
 
+async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    """The request's unit of work (db/units.py), closed as soon as the endpoint has returned
+    (or raised), before the response is sent: its connection goes back to the pool first."""
+    uow = UnitOfWork(get_services(request).db)
+    try:
+        yield uow
+    finally:
+        await uow.close()
+
+
+# One `Depends` object for every route and for GraphQL's context: FastAPI caches a dependency
+# per request by its function, so the actor's check and the endpoint get the same unit.
+UnitDep = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]
+
+
 def bearer_token(request: Request) -> str | None:
     """The token of an `Authorization: Bearer` header. Tokens in the query string are ignored."""
     values = request.headers.getlist("authorization")
@@ -46,18 +64,18 @@ def bearer_token(request: Request) -> str | None:
     return token
 
 
-async def resolve_actor(request: Request, services: Services) -> Actor:
+async def resolve_actor(request: Request, services: Services, uow: UnitOfWork) -> Actor:
     """Anonymous without credentials; a bad or ended token is a 401, even on public routes."""
     token = bearer_token(request)
     if token is None:
         return ANONYMOUS
-    actor = await services.auth.authenticate(token)
+    actor = await services.auth.authenticate(uow, token)
     user_id_var.set(actor.user_id)
     return actor
 
 
-async def get_actor(request: Request, services: ServicesDep) -> Actor:
-    return await resolve_actor(request, services)
+async def get_actor(request: Request, services: ServicesDep, uow: UnitDep) -> Actor:
+    return await resolve_actor(request, services, uow)
 
 
 async def get_signed_in_actor(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:

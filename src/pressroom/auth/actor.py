@@ -51,3 +51,21 @@ def may_see_all_drafts(actor: Actor) -> bool:
     """Moderators and admins review drafts; they hold posts:delete. Posts and tags both ask (a
     tag is known through the posts one may see), so the rule sits here, below both."""
     return actor.can(Permission.POSTS_DELETE)
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who asks, as far as which rows they may see goes, and nothing more (no session, no
+    email): what repositories derive visibility from. A published post of a live author is
+    anyone's; a draft is its author's, and everyone's who reviews every draft; a tag is known
+    through the posts one may see. Hashable, so it is part of a query spec (a cache key)."""
+
+    user_id: int | None = None
+    sees_all_drafts: bool = False
+
+
+def reader_of(actor: Actor) -> Reader:
+    return Reader(actor.user_id, may_see_all_drafts(actor))
+
+
+ANONYMOUS_READER = Reader()

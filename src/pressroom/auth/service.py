@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from pressroom.auth.actor import SESSION_ENDED, Actor
 from pressroom.auth.models import PresentedRefreshToken, SessionRecord, TokenPair
 from pressroom.auth.repository import SessionRepository
 from pressroom.auth.revocations import RevokedSessions
 from pressroom.config import Settings
-from pressroom.db.engine import Database
+from pressroom.db.connection import Connection
+from pressroom.db.units import UnitOfWork
 from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.clock import utcnow
 from pressroom.kit.email_addresses import normalise_email
@@ -34,7 +33,6 @@ TOO_MANY_REFRESHES = "Too many token refreshes from this address; retry later"
 class AuthService:
     def __init__(
         self,
-        db: Database,
         hasher: PasswordHasher,
         tokens: AccessTokens,
         settings: Settings,
@@ -42,7 +40,6 @@ class AuthService:
         limits: RateLimits,
         revoked: RevokedSessions,
     ) -> None:
-        self.db = db
         self.hasher = hasher
         self.tokens = tokens
         self.settings = settings
@@ -50,18 +47,20 @@ class AuthService:
         self.limits = limits
         self.revoked = revoked
 
-    async def authenticate(self, access_token: str) -> Actor:
+    async def authenticate(self, uow: UnitOfWork, access_token: str) -> Actor:
         """The actor behind a bearer token; refused as soon as its session has ended."""
         claims = self.tokens.verify(access_token)
         if await self.revoked.contains(claims.session_id):
             raise AuthenticationFailed(SESSION_ENDED)
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             principal = await SessionRepository(conn).principal(claims.session_id, utcnow())
         if principal is None or not principal.live or principal.user_id != claims.user_id:
             raise AuthenticationFailed(SESSION_ENDED)
         return Actor.signed_in(claims.user_id, claims.session_id, principal.email, principal.roles)
 
-    async def login(self, email: str, password: str, client: ClientInfo) -> TokenPair:
+    async def login(
+        self, uow: UnitOfWork, email: str, password: str, client: ClientInfo
+    ) -> TokenPair:
         """Sign in, throttled per address and per account (docs/api.md).
 
         Each attempt reserves one failure of the account's allowance before the password is
@@ -72,7 +71,7 @@ class AuthService:
         policies = self.limits.policies
         await self.limits.hit(policies.login_per_address, client.address, message=TOO_MANY_LOGINS)
         known_address = False
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             credentials = await UserRepository(conn).credentials_by_email(email)
             if self.limits.enabled and client.ip is not None:
                 known_address = await SessionRepository(conn).signed_in_from(email, client.ip)
@@ -84,10 +83,10 @@ class AuthService:
             policies.failed_logins_per_account, *failures, message=TOO_MANY_FAILED_LOGINS
         )
         # Unknown emails verify against a dummy hash: the same work, the same answer.
-        await self.db.idle()
-        matches, upgraded_hash = await self.hasher.verify(
-            password, credentials[2] if credentials else None
-        )
+        async with uow.released() as no_connection:
+            matches, upgraded_hash = await self.hasher.verify(
+                no_connection, password, credentials[2] if credentials else None
+            )
         if credentials is None or not matches:
             self.metrics.count("login_failed")
             log.info(
@@ -100,7 +99,7 @@ class AuthService:
         user_id, stored_email, _ = credentials
         refresh_token = new_refresh_token()
         now = utcnow()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             users = UserRepository(conn)
             # Deleted since its credentials were read: the same answer as for an unknown email.
             if not await users.lock_live(user_id):
@@ -125,13 +124,13 @@ class AuthService:
         )
         return self._pair(user_id, session_id, stored_email, principal.roles, refresh_token)
 
-    async def refresh(self, refresh_token: str, client: ClientInfo) -> TokenPair:
+    async def refresh(self, uow: UnitOfWork, refresh_token: str, client: ClientInfo) -> TokenPair:
         await self.limits.hit(
             self.limits.policies.refresh_per_address, client.address, message=TOO_MANY_REFRESHES
         )
         digest = refresh_token_digest(refresh_token)
         new_token = new_refresh_token()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             sessions = SessionRepository(conn)
             now = utcnow()
             presented = await sessions.find_token(digest, now)
@@ -164,7 +163,7 @@ class AuthService:
         await self._report_reuse(presented, reused)
         raise AuthenticationFailed(INVALID_REFRESH_TOKEN)
 
-    async def logout(self, refresh_token: str) -> None:
+    async def logout(self, uow: UnitOfWork, refresh_token: str) -> None:
         """End the session of its live refresh token.
 
         A spent (rotated) token is judged as `refresh` judges it (docs/api.md, RFC 9700 §4.14):
@@ -173,7 +172,7 @@ class AuthService:
         the live token within the grace window changes nothing. Either way the answer is 401,
         never "logged out" (docs/security.md)."""
         digest = refresh_token_digest(refresh_token)
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             sessions = SessionRepository(conn)
             now = utcnow()
             presented = await sessions.find_token(digest, now)
@@ -221,21 +220,21 @@ class AuthService:
                 session_id=presented.session_id,
             )
 
-    async def logout_all(self, actor: Actor) -> None:
+    async def logout_all(self, uow: UnitOfWork, actor: Actor) -> None:
         user_id = actor.require_user_id()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             ended = await SessionRepository(conn).revoke_all(user_id, utcnow(), reason="logout_all")
         await self.revoked.add(ended)
         log.info("logout_all", target_user_id=user_id, sessions_ended=len(ended))
 
-    async def sessions(self, actor: Actor) -> list[SessionRecord]:
+    async def sessions(self, uow: UnitOfWork, actor: Actor) -> list[SessionRecord]:
         user_id = actor.require_user_id()
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             return await SessionRepository(conn).live_sessions(user_id, utcnow())
 
-    async def end_session(self, actor: Actor, session_id: int) -> None:
+    async def end_session(self, uow: UnitOfWork, actor: Actor, session_id: int) -> None:
         user_id = actor.require_user_id()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             sessions = SessionRepository(conn)
             now = utcnow()
             # Someone else's session is as unknown to the caller as one that never existed.
@@ -245,21 +244,21 @@ class AuthService:
         await self.revoked.add([session_id])
         log.info("session_revoked", target_user_id=user_id, session_id=session_id)
 
-    async def change_password(self, actor: Actor, current: str, new: str) -> None:
+    async def change_password(self, uow: UnitOfWork, actor: Actor, current: str, new: str) -> None:
         """Ends every other session of the user; the caller's own stays signed in."""
         user_id = actor.require_user_id()
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             stored_hash = await UserRepository(conn).password_hash(user_id)
-        await self.db.idle()
-        matches, _ = await self.hasher.verify(current, stored_hash)
-        if not matches:
-            # 400, not 401: a 401 would send clients to refresh their tokens.
-            raise ValidationFailed.on("currentPassword", "is incorrect")
-        problems = password_problems(new, self.settings.password_policy)
-        if problems:
-            raise ValidationFailed(details={"newPassword": problems})
-        new_hash = await self.hasher.hash(new)
-        async with self.db.write() as conn:
+        async with uow.released() as no_connection:
+            matches, _ = await self.hasher.verify(no_connection, current, stored_hash)
+            if not matches:
+                # 400, not 401: a 401 would send clients to refresh their tokens.
+                raise ValidationFailed.on("currentPassword", "is incorrect")
+            problems = password_problems(new, self.settings.password_policy)
+            if problems:
+                raise ValidationFailed(details={"newPassword": problems})
+            new_hash = await self.hasher.hash(no_connection, new)
+        async with uow.write() as conn:
             now = utcnow()
             await UserRepository(conn).set_password_hash(user_id, new_hash, now)
             ended = await SessionRepository(conn).revoke_all(
@@ -269,7 +268,7 @@ class AuthService:
         log.info("password_changed", target_user_id=user_id, sessions_ended=len(ended))
 
     async def end_account_sessions(
-        self, conn: AsyncConnection, user_id: int, now: datetime
+        self, conn: Connection, user_id: int, now: datetime
     ) -> list[int]:
         """Ends every session of an account being deleted, inside the deletion's transaction (a
         rolled-back deletion ends none). `UserService` calls it through `AccountSessions`."""

@@ -14,6 +14,9 @@ one array (`= ANY(:ids)`), never as an expanding `IN`, which SQLAlchemy renders 
 a statement is refused when first run). Driver errors arrive as SQLAlchemy's `DBAPIError`s, so
 the error handlers answer 400 or 503 exactly as for any other statement, and a lost connection
 is invalidated. Statement listeners (`add_listener`) see each statement sent.
+
+On SQLite the `elsewhere` statement runs the same way on the process's reader thread and its
+own `sqlite3` connection (db/sqlite_direct.py), one hop for the whole read.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
+
+from pressroom.db.sqlite_direct import SqliteStatement, reader_for
 
 # A row by column name: asyncpg's Record here, SQLAlchemy's RowMapping on other databases.
 ResultRow = Mapping[Any, Any]
@@ -63,9 +68,19 @@ class DirectQuery:
         self.statement = statement
         self.elsewhere = statement if elsewhere is None else elsewhere
         self._prepared: tuple[str, tuple[_Slot, ...]] | None = None
+        # Compiled for the SQLite reader on first use; None when the statement cannot run there.
+        self._on_sqlite: SqliteStatement | None = None
+        self._sqlite_refused = False
 
     async def all(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Sequence[ResultRow]:
         if conn.dialect.name != "postgresql":
+            reader = reader_for(conn) if conn.dialect.name == "sqlite" else None
+            statement = None if reader is None else self._sqlite_statement(conn.dialect)
+            if reader is not None and statement is not None:
+                values = statement.values(params)
+                for listener in _listeners:
+                    listener(statement.sql, values)
+                return await reader.run(lambda db: statement.rows(db, values), statement.sql)
             result = await conn.execute(self.elsewhere, dict(params))
             rows: Sequence[ResultRow] = result.mappings().all()
             return rows
@@ -93,6 +108,14 @@ class DirectQuery:
     async def first(self, conn: AsyncConnection, params: Mapping[str, Any]) -> ResultRow | None:
         rows = await self.all(conn, params)
         return rows[0] if rows else None
+
+    def _sqlite_statement(self, dialect: Dialect) -> SqliteStatement | None:
+        if self._on_sqlite is None and not self._sqlite_refused:
+            try:
+                self._on_sqlite = SqliteStatement(self.elsewhere, dialect)
+            except ValueError:  # an expanding IN: SQLAlchemy renders it per call
+                self._sqlite_refused = True
+        return self._on_sqlite
 
     def _prepare(self, dialect: Dialect) -> tuple[str, tuple[_Slot, ...]]:
         compiled = self.statement.compile(dialect=dialect)

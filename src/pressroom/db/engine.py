@@ -1,10 +1,8 @@
-"""The engine for a `DATABASE_URL`, and the two ways a service opens it: to read or to write.
+"""The engine for a `DATABASE_URL`: its pool, and connections to read on or to write in.
 
-The URL is read in `db/urls.py`, SQLite's connections set up in `db/sqlite.py`, and turns at the
-pool handed out in `db/turns.py`.
-
-A service method opens one of these once per call, so each request is one unit of work that
-commits at the end or rolls back on error.
+The URL is read in `db/urls.py`, SQLite's connections set up in `db/sqlite.py`, turns at the
+pool handed out in `db/turns.py`. Requests do not open connections here themselves: each door
+opens a `UnitOfWork` (db/units.py) and services reach the database through it.
 """
 
 from __future__ import annotations
@@ -12,8 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -21,38 +17,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pressroom.db.sqlite import BEGIN_IMMEDIATE, SQLITE_BUSY_TIMEOUT_MS, configure_sqlite
+from pressroom.db.sqlite_direct import SqliteReader, register_reader
 from pressroom.db.turns import Turns
 from pressroom.db.urls import async_url
-
-
-@dataclass(slots=True)
-class _ReadLease:
-    """The pooled connection one request's reads take turns on (PostgreSQL)."""
-
-    turns: Turns
-    conn: AsyncConnection | None = None
-    in_use: bool = False
-
-    async def connection(self, engine: AsyncEngine) -> AsyncConnection:
-        if self.conn is None:
-            await self.turns.take()
-            try:
-                self.conn = await engine.connect()
-            except BaseException:
-                self.turns.give_back()
-                raise
-        return self.conn
-
-    async def give_back(self) -> None:
-        conn, self.conn = self.conn, None
-        if conn is not None:
-            try:
-                await conn.close()
-            finally:
-                self.turns.give_back()
 
 
 class Database:
@@ -78,12 +47,21 @@ class Database:
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="READ COMMITTED")
         )
-        self._lease: ContextVar[_ReadLease | None] = ContextVar(f"lease{id(self)}", default=None)
         # SQLite's connections wait behind its one writer too, hence its longer pool timeout.
         self._turns = Turns(pool_size, timeout_seconds * (6 if self.is_sqlite else 1))
         # SQLite has one writer at a time; queueing writers here, not in SQLite's busy loop,
         # keeps "database is locked" away under many concurrent writers in one process.
         self._write_lock = asyncio.Lock()
+        # SQLite's hot reads (`DirectQuery`) run on a reader thread of their own, one hop each.
+        self._reader = self._create_reader()
+
+    def _create_reader(self) -> SqliteReader | None:
+        path = make_url(self.url).database if self.is_sqlite else None
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None  # an in-memory database is private to the connection that made it
+        reader = SqliteReader(path)
+        register_reader(self.engine.sync_engine, reader)
+        return reader
 
     def _create_engine(
         self, pool_size: int, timeout_seconds: float, command_timeout_seconds: float
@@ -96,6 +74,11 @@ class Database:
                 pool_timeout=timeout_seconds * 6,  # see _turns
                 hide_parameters=True,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                # The pool's own ROLLBACK at check-in was one more hop to aiosqlite's thread per
+                # read, half the cost of a checkout (docs/performance.md). It is never needed:
+                # the driver is in autocommit (db/sqlite.py), so a transaction is only ever one
+                # SQLAlchemy began, and its Connection rolls that back itself when it closes.
+                pool_reset_on_return=None,
             )
             configure_sqlite(engine)
             return engine
@@ -118,55 +101,35 @@ class Database:
         _discard_dead_connections(engine)
         return engine
 
-    @asynccontextmanager
-    async def request(self) -> AsyncIterator[None]:
-        """The scope of one request: on PostgreSQL its reads take turns on one pooled connection,
-        given back when the request ends (or before a write), instead of each read checking one
-        out and in again: the session check and the service's read are two reads a request, and a
-        checkout costs about as much CPU as a small query (docs/performance.md)."""
-        if self.is_sqlite:  # connections are in-process there, and reads keep a snapshot open
-            yield
-            return
-        lease = _ReadLease(self._turns)
-        token = self._lease.set(lease)
+    async def connect(self) -> AsyncConnection:
+        """A pooled connection for reads (autocommit on PostgreSQL), after a turn at the pool;
+        `disconnect` gives both back. A unit of work keeps one through a request's reads."""
+        await self._turns.take()
         try:
-            yield
+            return await self.engine.connect()
+        except BaseException:
+            self._turns.give_back()
+            raise
+
+    async def disconnect(self, conn: AsyncConnection) -> None:
+        try:
+            await conn.close()
         finally:
-            self._lease.reset(token)
-            await lease.give_back()
+            self._turns.give_back()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        lease = self._lease.get()
-        # Outside a request, or while another read of this request holds the connection (GraphQL
-        # resolves fields concurrently), a read checks out a connection of its own.
-        if lease is None or lease.in_use:
-            async with self._turns.held(), self.engine.connect() as conn:
-                yield conn
-            return
-        lease.in_use = True
-        try:
-            yield await lease.connection(self.engine)
-        except BaseException:
-            await lease.give_back()  # whatever failed may have left the connection unusable
-            raise
-        finally:
-            lease.in_use = False
-
-    async def idle(self) -> None:
-        """Give the request's read connection back before slow work that needs no database
-        (a password hash: 20 ms and more). Held through it, the connections of a pool went to
-        sign-ins waiting for the hashing threads while every other request waited for them."""
-        lease = self._lease.get()
-        if lease is not None and not lease.in_use:
-            await lease.give_back()
+        """A connection of its own for the block. Requests read through their `UnitOfWork`
+        (db/units.py); this is for what runs outside one: start-up checks, tests, scripts."""
+        async with self._turns.held(), self.engine.connect() as conn:
+            yield conn
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction on a connection of its own, committed at the end of the block, rolled
+        back on error. Requests write through their `UnitOfWork`, which gives its read connection
+        back first."""
         if not self.is_sqlite:
-            # A request never holds two connections at once for its own sake: with every
-            # connection held by a request waiting for a second one, nobody would move.
-            await self.idle()
             async with self._turns.held(), self._writer.begin() as conn:
                 yield conn
             return
@@ -176,22 +139,9 @@ class Database:
                 yield immediate
 
     async def dispose(self) -> None:
+        if self._reader is not None:
+            await asyncio.to_thread(self._reader.close)
         await self.engine.dispose()
-
-
-class ReadConnectionPerRequest:
-    """Each HTTP request in `Database.request()`: its reads share one connection."""
-
-    def __init__(self, app: ASGIApp, db: Database) -> None:
-        self.app = app
-        self.db = db
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        async with self.db.request():
-            await self.app(scope, receive, send)
 
 
 def _discard_dead_connections(engine: AsyncEngine) -> None:

@@ -6,7 +6,7 @@ cursor with the list's bounds, and one statement for a slice of many groups at o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -29,13 +29,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement, FromClause
 
 from pressroom.db.direct import DirectQuery, ResultRow
-from pressroom.kit.cursors import Position, Slice, SliceRequest
-from pressroom.kit.pagination import PageRequest
+from pressroom.kit.cursors import Position
+from pressroom.kit.windows import Window, Windowed
 
 T = TypeVar("T")
 TOTAL_LABEL = "page_total"
 _LIMIT = bindparam("page_limit", type_=Integer)
 _OFFSET = bindparam("page_offset", type_=Integer)
+_NO_PARAMS: Mapping[str, Any] = {}
 
 
 def page_statements(
@@ -65,19 +66,21 @@ async def run_page(
     statement: Select[Any] | DirectQuery,
     count: Select[Any],
     *,
-    page: PageRequest,
+    window: Window,
+    params: Mapping[str, Any] = _NO_PARAMS,
 ) -> tuple[Sequence[ResultRow], int]:
-    """The rows of one page, and the total. A prebuilt page runs as a `DirectQuery`."""
-    bounds = {"page_limit": page.limit, "page_offset": page.offset}
+    """The rows of one page (`window`'s size rows from its offset), and the total; `params`
+    are the values of the statements' own parameters. A prebuilt page runs as a `DirectQuery`."""
+    bounds = {**params, "page_limit": window.size, "page_offset": window.offset}
     if isinstance(statement, DirectQuery):
         rows = await statement.all(conn, bounds)
     else:
         rows = [row._mapping for row in await conn.execute(statement, bounds)]
     if rows:
         return rows, int(rows[0][TOTAL_LABEL])
-    if page.offset == 0:
+    if window.offset == 0:
         return rows, 0
-    return rows, int((await conn.execute(count)).scalar_one())
+    return rows, int((await conn.execute(count, dict(params))).scalar_one())
 
 
 async def fetch_page(
@@ -87,10 +90,10 @@ async def fetch_page(
     source: FromClause,
     where: Sequence[ColumnElement[bool]],
     order_by: Sequence[ColumnElement[Any]],
-    page: PageRequest,
+    window: Window,
 ) -> tuple[Sequence[ResultRow], int]:
     statement, count = page_statements(query, source=source, where=where, order_by=order_by)
-    return await run_page(conn, statement, count, page=page)
+    return await run_page(conn, statement, count, window=window)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +105,14 @@ class SliceRows:
     has_next: bool
     has_previous: bool
 
-    def as_slice(self, items: list[T], key: str) -> Slice[T]:
-        """The slice of `items` (the rows, shaped), with cursors naming the sort `key`."""
-        positions = [Position(key, row.slice_key, int(row.slice_id)) for row in self.rows]
-        return Slice(items, positions, self.total, self.has_next, self.has_previous)
+    def windowed(self, items: list[T], key: str) -> Windowed[T]:
+        """The window of `items` (the rows, shaped), with cursors naming the sort `key`."""
+        rows = self.rows
+
+        def position_of(n: int) -> Position:
+            return Position(key, rows[n].slice_key, int(rows[n].slice_id))
+
+        return Windowed(items, self.total, self.has_next, self.has_previous, position_of)
 
 
 def _past(
@@ -131,9 +138,10 @@ async def fetch_slice(
     *,
     source: FromClause,
     where: Sequence[ColumnElement[bool]],
+    params: Mapping[str, Any] = _NO_PARAMS,
     key: ColumnElement[Any],
     tie: ColumnElement[Any],
-    request: SliceRequest,
+    size: int,
     after: Position | None,
     descending: bool = True,
 ) -> SliceRows:
@@ -149,9 +157,9 @@ async def fetch_slice(
         query.add_columns(*bounds, key.label("slice_key"), tie.label("slice_id"))
         .where(*where, *([past] if past is not None else []))
         .order_by(*_order(key, tie, descending))
-        .limit(request.first + 1)
+        .limit(size + 1)
     )
-    rows = list((await conn.execute(statement)).all())
+    rows = list((await conn.execute(statement, dict(params))).all())
     if rows:
         first_row = rows[0]._mapping
         total = int(first_row[TOTAL_LABEL])
@@ -160,9 +168,9 @@ async def fetch_slice(
         total, has_previous = 0, False
     else:
         # Past the end of the list: only the bounds are left to tell.
-        bounds_row = (await conn.execute(select(*bounds))).one()._mapping
+        bounds_row = (await conn.execute(select(*bounds), dict(params))).one()._mapping
         total, has_previous = int(bounds_row[TOTAL_LABEL]), bool(bounds_row["slice_before"])
-    return SliceRows(rows[: request.first], total, len(rows) > request.first, has_previous)
+    return SliceRows(rows[:size], total, len(rows) > size, has_previous)
 
 
 async def fetch_slices_by_group(
@@ -172,16 +180,17 @@ async def fetch_slices_by_group(
     group: ColumnElement[int],
     group_ids: Sequence[int],
     where: Sequence[ColumnElement[bool]],
+    params: Mapping[str, Any] = _NO_PARAMS,
     key: ColumnElement[Any],
     tie: ColumnElement[Any],
-    request: SliceRequest,
+    size: int,
     after: Position | None,
     descending: bool = True,
 ) -> dict[int, SliceRows]:
     """The same slice of many lists (the posts of many users) in one statement.
 
     Window functions number each group's rows on either side of the cursor; the outer query
-    keeps the first `request.first` rows after it, plus one row per side so that groups with
+    keeps the first `size` rows after it, plus one row per side so that groups with
     nothing left after the cursor still report their total and what precedes it.
     """
     if not group_ids:
@@ -209,19 +218,19 @@ async def fetch_slices_by_group(
     c = inner.c
     statement = (
         select(inner)
-        .where(or_(and_(c.slice_past == 1, c.slice_rank <= request.first), c.slice_rank == 1))
+        .where(or_(and_(c.slice_past == 1, c.slice_rank <= size), c.slice_rank == 1))
         .order_by(c.slice_group, c.slice_past.desc(), c.slice_rank)
     )
     found: dict[int, list[Row[Any]]] = {group_id: [] for group_id in group_ids}
     totals: dict[int, int] = {}
     after_counts: dict[int, int] = {}
     before: set[int] = set()
-    for row in (await conn.execute(statement)).all():
+    for row in (await conn.execute(statement, dict(params))).all():
         group_id = int(row.slice_group)
         totals[group_id] = int(row.slice_total)
         if row.slice_past == 1:
             after_counts[group_id] = int(row.slice_side)
-            if row.slice_rank <= request.first:
+            if row.slice_rank <= size:
                 found[group_id].append(row)
         else:
             before.add(group_id)
@@ -229,7 +238,7 @@ async def fetch_slices_by_group(
         group_id: SliceRows(
             rows,
             totals.get(group_id, 0),
-            after_counts.get(group_id, 0) > request.first,
+            after_counts.get(group_id, 0) > size,
             group_id in before,
         )
         for group_id, rows in found.items()

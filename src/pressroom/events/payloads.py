@@ -1,5 +1,5 @@
 """The one place that decides what each event carries: the resource as an anonymous reader
-would see it, through the same JSON functions REST answers with.
+would see it, in the output shapes REST answers with and through the same serializer.
 
 A draft is only its id (its title and content are its author's until published); a user is the
 public view (no email, roles or settings); a tag known only through drafts is only its id (its
@@ -9,16 +9,15 @@ name would tell what someone is writing, docs/api.md); a deleted resource is its
 from __future__ import annotations
 
 from pressroom.events.models import Event, EventType
+from pressroom.kit.output import json_data
 from pressroom.posts.models import PostRecord
-from pressroom.posts.schemas import post_json
 from pressroom.tags.models import TagRecord
-from pressroom.tags.schemas import tag_json
 from pressroom.users.models import UserRecord, UserView
-from pressroom.users.schemas import user_json
+from pressroom.users.schemas import UserOut
 
 
 def user_event(type_: EventType, user: UserRecord) -> Event:
-    return Event(type_, user_json(UserView(user, full=False)))
+    return Event(type_, json_data(UserOut.of(UserView(user, full=False))))
 
 
 def user_deleted(user_id: int) -> Event:
@@ -26,7 +25,7 @@ def user_deleted(user_id: int) -> Event:
 
 
 def post_event(type_: EventType, post: PostRecord) -> Event:
-    return Event(type_, post_json(post) if post.published else {"id": post.id})
+    return Event(type_, json_data(post) if post.published else {"id": post.id})
 
 
 def post_deleted(post_id: int) -> Event:
@@ -35,7 +34,7 @@ def post_deleted(post_id: int) -> Event:
 
 def tag_updated(tag_id: int, public: TagRecord | None) -> Event:
     """`public`: the tag as an anonymous reader finds it, None when such a reader cannot."""
-    return Event(EventType.TAG_UPDATED, tag_json(public) if public is not None else {"id": tag_id})
+    return Event(EventType.TAG_UPDATED, json_data(public) if public is not None else {"id": tag_id})
 
 
 def tag_deleted(tag_id: int) -> Event:

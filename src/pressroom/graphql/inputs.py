@@ -1,17 +1,41 @@
 """GraphQL inputs, and their conversion to the JSON body REST would receive.
 
 Input fields are plain Strings (and Booleans), validated by the same pydantic models as REST
-bodies, so a bad value comes back in the mutation payload's `errors` by field.
+bodies, so a bad value comes back in the mutation payload's `errors` by field. Ids and filter
+values are checked against the bounds REST's query strings use (kit/bounds.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from pydantic.alias_generators import to_camel
+
+from pressroom.kit.bounds import MAX_ID
+from pressroom.kit.errors import ValidationFailed
+
+V = TypeVar("V")
+
+
+def given(value: V | None) -> V | None:
+    """An input field the client left out reads as None."""
+    return None if value is strawberry.UNSET else value
+
+
+def parse_id(value: str, field: str = "id") -> int:
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_ID:
+        raise ValidationFailed.on(field, "must be a positive integer id")
+    return int(value)
+
+
+def bounded(value: str | None, field: str, max_chars: int) -> str | None:
+    """A filter's text within the bound REST's query string puts on the same parameter."""
+    if value is not None and len(value) > max_chars:
+        raise ValidationFailed.on(field, f"must be at most {max_chars} characters")
+    return value
 
 
 @strawberry.input

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from pressroom.auth.actor import Actor
+from pressroom.db.units import UnitOfWork
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.posts.models import PostRecord
 from pressroom.services import Services
@@ -24,8 +25,9 @@ PostsOfUserKey = tuple[int, SliceRequest]
 
 
 class Loaders:
-    def __init__(self, services: Services, actor: Actor) -> None:
+    def __init__(self, services: Services, uow: UnitOfWork, actor: Actor) -> None:
         self.services = services
+        self.uow = uow
         self.actor = actor
         self.users = DataLoader[int, UserView | None](load_fn=self._users)
         self.posts_of_users = DataLoader[PostsOfUserKey, Slice[PostRecord]](
@@ -37,7 +39,7 @@ class Loaders:
         self.users.prime_many({view.user.id: view for view in views})
 
     async def _users(self, user_ids: Sequence[int]) -> list[UserView | None]:
-        found = await self.services.users.views(self.actor, user_ids)
+        found = await self.services.users.views(self.uow, self.actor, user_ids)
         return [found.get(user_id) for user_id in user_ids]
 
     async def _posts_of_users(self, keys: Sequence[PostsOfUserKey]) -> list[Slice[PostRecord]]:
@@ -47,10 +49,12 @@ class Loaders:
             by_request[request].append(user_id)
         found: dict[PostsOfUserKey, Slice[PostRecord]] = {}
         for request, user_ids in by_request.items():
-            slices = await self.services.posts.slices_by_authors(self.actor, user_ids, request)
+            slices = await self.services.posts.slices_by_authors(
+                self.uow, self.actor, user_ids, request
+            )
             found.update({(user_id, request): slices[user_id] for user_id in user_ids})
         return [found[key] for key in keys]
 
     async def _tag_post_counts(self, tag_ids: Sequence[int]) -> list[int]:
-        counts = await self.services.tags.post_counts(tag_ids)
+        counts = await self.services.tags.post_counts(self.uow, tag_ids)
         return [counts.get(tag_id, 0) for tag_id in tag_ids]

@@ -12,6 +12,7 @@ from pressroom.auth.actor import Actor
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.models import TokenPair
 from pressroom.auth.schemas import LoginRequest, RefreshRequest
+from pressroom.db.units import UnitOfWork
 from pressroom.graphql.errors import UserError, answer, answer_or_null, attempt
 from pressroom.graphql.inputs import (
     CreatePostInput,
@@ -23,7 +24,10 @@ from pressroom.graphql.inputs import (
     UpdatePostInput,
     UpdateUserInput,
     UserFilter,
+    bounded,
+    given,
     input_dict,
+    parse_id,
 )
 from pressroom.graphql.relay import (
     Connection,
@@ -47,8 +51,8 @@ from pressroom.graphql.types import (
     described_mutation,
     graphql_id,
 )
+from pressroom.kit.bounds import ROLE_MAX_CHARS, SEARCH_MAX_CHARS, SLUG_MAX_CHARS
 from pressroom.kit.cursors import MAX_SLICE_SIZE, slice_request
-from pressroom.kit.errors import ValidationFailed
 from pressroom.kit.validation import parse_input
 from pressroom.posts import models as post_models
 from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
@@ -57,28 +61,6 @@ from pressroom.users.schemas import UpdateUserRequest
 V = TypeVar("V")
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
-MAX_ID = 2**63 - 1
-# The same bounds REST puts on these query parameters.
-SEARCH_MAX_CHARS = 100
-ROLE_MAX_CHARS = 32
-TAG_SLUG_MAX_CHARS = 50
-
-
-def given(value: V | None) -> V | None:
-    """An input field the client left out reads as None."""
-    return None if value is strawberry.UNSET else value
-
-
-def parse_id(value: str, field: str = "id") -> int:
-    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_ID:
-        raise ValidationFailed.on(field, "must be a positive integer id")
-    return int(value)
-
-
-def bounded(value: str | None, field: str, max_chars: int) -> str | None:
-    if value is not None and len(value) > max_chars:
-        raise ValidationFailed.on(field, f"must be at most {max_chars} characters")
-    return value
 
 
 def tokens(pair: TokenPair) -> AuthTokens:
@@ -97,7 +79,7 @@ class Query:
         ctx = info.context
 
         async def load() -> User:
-            view = await ctx.services.users.get(ctx.actor, parse_id(id))
+            view = await ctx.services.users.get(ctx.uow, ctx.actor, parse_id(id))
             ctx.loaders.saw_users([view])
             return User.of(view)
 
@@ -120,6 +102,7 @@ class Query:
             request = slice_request(given(page.first), given(page.after))
             wanted = filter or UserFilter()
             found = await ctx.services.users.list_slice(
+                ctx.uow,
                 ctx.actor,
                 request,
                 search=bounded(given(wanted.q), "q", SEARCH_MAX_CHARS),
@@ -137,7 +120,7 @@ class Query:
             return None
 
         async def load() -> User:
-            view = await ctx.services.users.current(ctx.actor)
+            view = await ctx.services.users.current(ctx.uow, ctx.actor)
             ctx.loaders.saw_users([view])
             return User.of(view)
 
@@ -148,7 +131,7 @@ class Query:
         ctx = info.context
 
         async def load() -> Post:
-            return Post.of(await ctx.services.posts.get(ctx.actor, parse_id(id)))
+            return Post.of(await ctx.services.posts.get(ctx.uow, ctx.actor, parse_id(id)))
 
         return await answer_or_null(load(), info.context.response)
 
@@ -171,11 +154,11 @@ class Query:
             author = given(wanted.author)
             query = post_models.PostFilter(
                 published=given(wanted.published) is not False,
-                tag_slug=bounded(given(wanted.tag), "tag", TAG_SLUG_MAX_CHARS),
+                tag_slug=bounded(given(wanted.tag), "tag", SLUG_MAX_CHARS),
                 author_id=None if author is None else parse_id(author, "author"),
                 search=bounded(given(wanted.q), "q", SEARCH_MAX_CHARS),
             )
-            found = await ctx.services.posts.list_slice(ctx.actor, request, query)
+            found = await ctx.services.posts.list_slice(ctx.uow, ctx.actor, request, query)
             return connection(found, Post.of)
 
         return await answer(load(), info.context.response)
@@ -187,7 +170,7 @@ class Query:
         ctx = info.context
 
         async def load() -> Connection[Tag]:
-            found = await ctx.services.tags.list_slice(slice_request(first, after))
+            found = await ctx.services.tags.list_slice(ctx.uow, slice_request(first, after))
             return connection(found, Tag.of)
 
         return await answer(load(), info.context.response)
@@ -201,7 +184,7 @@ class Mutation:
 
         async def run() -> User:
             data = ctx.services.users.sign_up_input(input_dict(input))
-            return User.of(await ctx.services.users.sign_up(data, client=ctx.client))
+            return User.of(await ctx.services.users.sign_up(ctx.uow, data, client=ctx.client))
 
         user, errors = await attempt(run(), info.context.response)
         return CreateUserPayload(user=user, errors=errors)
@@ -226,7 +209,7 @@ class Mutation:
         async def run() -> Post:
             ctx.actor.require_user_id()
             data = parse_input(CreatePostRequest, input_dict(input))
-            return Post.of(await ctx.services.posts.create(ctx.actor, data))
+            return Post.of(await ctx.services.posts.create(ctx.uow, ctx.actor, data))
 
         post, errors = await attempt(run(), info.context.response)
         return CreatePostPayload(post=post, errors=errors)
@@ -250,7 +233,9 @@ class Mutation:
 
         async def run() -> AuthTokens:
             data = parse_input(LoginRequest, input_dict(input))
-            return tokens(await ctx.services.auth.login(data.email, data.password, ctx.client))
+            return tokens(
+                await ctx.services.auth.login(ctx.uow, data.email, data.password, ctx.client)
+            )
 
         no_store(info)
         pair, errors = await attempt(run(), info.context.response)
@@ -262,7 +247,7 @@ class Mutation:
 
         async def run() -> AuthTokens:
             data = parse_input(RefreshRequest, input_dict(input))
-            return tokens(await ctx.services.auth.refresh(data.refresh_token, ctx.client))
+            return tokens(await ctx.services.auth.refresh(ctx.uow, data.refresh_token, ctx.client))
 
         no_store(info)
         pair, errors = await attempt(run(), info.context.response)
@@ -274,7 +259,7 @@ async def update_by_id(
     id: strawberry.ID,
     input: object,
     request: type[M],
-    update: Callable[[Actor, int, M], Awaitable[R]],
+    update: Callable[[UnitOfWork, Actor, int, M], Awaitable[R]],
     shape: Callable[[R], V],
 ) -> tuple[V | None, list[UserError]]:
     """An update mutation: the actor, the id, then the input, checked in REST's order."""
@@ -284,20 +269,20 @@ async def update_by_id(
         actor.require_user_id()  # who asks comes before what they sent, as in REST
         target = parse_id(id)
         changes = parse_input(request, input_dict(input))
-        return shape(await update(actor, target, changes))
+        return shape(await update(info.context.uow, actor, target, changes))
 
     return await attempt(run(), info.context.response)
 
 
 async def delete_by_id(
-    info: Info, id: strawberry.ID, delete: Callable[[Actor, int], Awaitable[None]]
+    info: Info, id: strawberry.ID, delete: Callable[[UnitOfWork, Actor, int], Awaitable[None]]
 ) -> tuple[strawberry.ID | None, list[UserError]]:
     actor = info.context.actor
 
     async def run() -> strawberry.ID:
         actor.require_user_id()
         target = parse_id(id)
-        await delete(actor, target)
+        await delete(info.context.uow, actor, target)
         return graphql_id(target)
 
     return await attempt(run(), info.context.response)

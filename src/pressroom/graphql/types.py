@@ -55,21 +55,14 @@ def graphql_id(value: int) -> strawberry.ID:
 # with its `Info` and argument wrappers, which cost ~10 µs a field (docs/performance.md, (d)).
 
 
+# The shape of REST's profile, so GraphQL reads the same record (`users.models.Profile`, the
+# profile's response shape) instead of a copy: fields hold that record, typed as this.
 @strawberry.type
 class Profile:
     first_name: str
     last_name: str
     avatar_url: str | None
     bio: str | None
-
-    @classmethod
-    def of(cls, profile: users_models.Profile) -> Profile:
-        return cls(
-            first_name=profile.first_name,
-            last_name=profile.last_name,
-            avatar_url=profile.avatar_url,
-            bio=profile.bio,
-        )
 
 
 @strawberry.type
@@ -99,7 +92,7 @@ class User:
     email: str | None
     email_verified: bool | None
     roles: list[str] | None
-    profile: Profile
+    profile: users_models.Profile = strawberry.field(graphql_type=Profile)
     settings: UserSettings | None
     view: strawberry.Private[UserView]
 
@@ -118,7 +111,7 @@ class User:
             email=user.email if full else None,
             email_verified=user.email_verified if full else None,
             roles=list(user.roles) if full else None,
-            profile=Profile.of(user.profile),
+            profile=user.profile,
             settings=UserSettings(email_notifications=user.email_notifications) if full else None,
             created_at=user.created_at,
             updated_at=user.updated_at if full else None,
@@ -133,7 +126,7 @@ class PostAuthor:
     nothing else of the author, which saves the users statement (see `Post.author`)."""
 
     id: strawberry.ID
-    profile: Profile
+    profile: users_models.Profile
 
 
 # What `PostAuthor` can answer; any other field, or a fragment, loads the author's `UserView`.
@@ -199,7 +192,7 @@ def author_of_post(root: Post, info: Info) -> User | PostAuthor | Awaitable[User
     # Not a coroutine: with only `id` and `profile` asked, the whole list stays synchronous.
     author = root.author_record
     if asks_only_post_author_fields(info):
-        return PostAuthor(id=graphql_id(author.id), profile=Profile.of(author.profile))
+        return PostAuthor(id=graphql_id(author.id), profile=author.profile)
 
     async def load() -> User:
         view = await info.context.loaders.users.load(author.id)

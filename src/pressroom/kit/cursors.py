@@ -15,11 +15,12 @@ from typing import Generic, TypeVar
 
 import orjson
 
+from pressroom.kit.bounds import MAX_PAGE_SIZE
 from pressroom.kit.errors import ValidationFailed
 from pressroom.kit.ids import is_row_id
 
 T = TypeVar("T")
-MAX_SLICE_SIZE = 100
+MAX_SLICE_SIZE = MAX_PAGE_SIZE
 DEFAULT_SLICE_SIZE = 20
 MAX_CURSOR_CHARS = 200
 BAD_CURSOR = "is not a cursor of this list"

@@ -10,7 +10,7 @@ from typing import Annotated, TypeGuard
 
 from fastapi import Path, Query
 
-MAX_ID = 2**63 - 1
+from pressroom.kit.bounds import MAX_ID
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

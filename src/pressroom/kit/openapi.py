@@ -4,15 +4,13 @@ reply a route can give, bearer security per route, and names as clients should s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-
-T = TypeVar("T")
 
 BEARER_SCHEME = "bearerAuth"
 _SCHEMES = {
@@ -48,9 +46,9 @@ _DESCRIPTIONS = {
     429: "Rate limited (RATE_LIMITED); see Retry-After",
     503: "A dependency is down (SERVICE_UNAVAILABLE); see Retry-After",
 }
-# Response models are `*Out` in code, apart from the records of the same name; clients see
-# the resources as docs/api.md names them: `Post`, `User`, `Tag`.
-_CODE_SUFFIX = "Out"
+# Response shapes are records (`PostRecord`) or `*Out` in code; clients see the resources as
+# docs/api.md names them: `Post`, `User`, `Tag`.
+_CODE_SUFFIXES = ("Record", "Out")
 
 
 class ErrorBody(BaseModel):
@@ -61,24 +59,6 @@ class ErrorBody(BaseModel):
 
 class ErrorEnvelope(BaseModel):
     error: ErrorBody
-
-
-class Pagination(BaseModel):
-    page: int
-    limit: int
-    total: int
-    totalPages: int  # noqa: N815
-
-
-class Page(BaseModel, Generic[T]):
-    """A page of a REST collection as `kit.pagination.Page.to_json` renders it. Endpoints send
-    that dict as it is (docs/performance.md); tests/contract/test_response_schemas.py checks
-    every list's real replies against this model's schema. Subclass it per item type
-    (`class PostPage(Page[PostOut])`): the subclass names the schema, `Page[PostOut]` would be
-    `Page_PostOut_` in the document and in generated clients."""
-
-    data: list[T]
-    pagination: Pagination
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -122,7 +102,8 @@ def _security(route: APIRoute, signed_in: Callable[..., Any], optional: Callable
     return None
 
 
-def _without_null(schema: dict[str, Any]) -> None:
+def without_null(schema: dict[str, Any]) -> None:
+    """The schema of a value that may be left out but is never null."""
     options = schema.get("anyOf")
     if not options or {"type": "null"} not in options:
         return
@@ -144,7 +125,7 @@ def document_nulls(schema: dict[str, Any], model: type[BaseModel]) -> None:
     properties = schema.get("properties", {})
     for name, field in model.model_fields.items():
         if name not in nullable and (field.alias or name) in properties:
-            _without_null(properties[field.alias or name])
+            without_null(properties[field.alias or name])
 
 
 def _rename(node: Any, names: dict[str, str]) -> Any:
@@ -162,11 +143,12 @@ def _rename(node: Any, names: dict[str, str]) -> Any:
 
 def _client_names(schema: dict[str, Any]) -> dict[str, Any]:
     components = schema["components"]["schemas"]
-    names = {
-        name: name.removesuffix(_CODE_SUFFIX)
-        for name in components
-        if name.endswith(_CODE_SUFFIX) and name.removesuffix(_CODE_SUFFIX) not in components
-    }
+    names = {}
+    for name in components:
+        for suffix in _CODE_SUFFIXES:
+            client_name = name.removesuffix(suffix)
+            if name.endswith(suffix) and client_name not in components:
+                names[name] = client_name
     schema = _rename(schema, names)
     schema["components"]["schemas"] = {
         names.get(name, name): body for name, body in schema["components"]["schemas"].items()
@@ -188,7 +170,7 @@ def _tidy_operation(operation: dict[str, Any]) -> None:
     for parameter in operation.get("parameters", []):
         # A query string cannot send null: an absent parameter takes its default.
         if parameter.get("in") == "query":
-            _without_null(parameter.get("schema", {}))
+            without_null(parameter.get("schema", {}))
 
 
 def install_openapi(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
+
+from pressroom.kit.output import Pagination
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 # Beyond this an offset stops being a page anyone reads and starts being a way to overflow one.
 MAX_PAGE_NUMBER = 1_000_000
 
@@ -28,14 +29,6 @@ class Page(Generic[T]):
     request: PageRequest
     total: int
 
-    def pagination_json(self) -> dict[str, int]:
+    def pagination(self) -> Pagination:
         limit = self.request.limit
-        return {
-            "page": self.request.page,
-            "limit": limit,
-            "total": self.total,
-            "totalPages": (self.total + limit - 1) // limit,
-        }
-
-    def to_json(self, shape: Any) -> dict[str, Any]:
-        return {"data": [shape(item) for item in self.items], "pagination": self.pagination_json()}
+        return Pagination(self.request.page, limit, self.total, (self.total + limit - 1) // limit)

@@ -36,6 +36,27 @@ def _yield_to_requests() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICE)
 
 
+class NoConnectionHeld:
+    """Proof, for the length of one block, that the caller holds no pooled connection.
+
+    `UnitOfWork.released()` (db/units.py) makes one after giving its connection back, and ends
+    it when the block ends; `PasswordHasher` hashes only with a live one. So a service cannot
+    hash while it holds a connection: the hash needs an argument only that block provides.
+    """
+
+    __slots__ = ("_live",)
+
+    def __init__(self) -> None:
+        self._live = True
+
+    def end(self) -> None:
+        self._live = False
+
+    def require_live(self) -> None:
+        if not self._live:
+            raise RuntimeError("hashing outside the released() block that gave this proof")
+
+
 class PasswordHasher:
     """Hashes and verifies off the event loop, in one thread per process at a lower priority.
 
@@ -74,11 +95,15 @@ class PasswordHasher:
         if threads is not None:
             threads.shutdown(wait=False)
 
-    async def hash(self, password: str) -> str:
+    async def hash(self, no_connection: NoConnectionHeld, password: str) -> str:
+        no_connection.require_live()
         return await self._off_the_loop(self._hash.hash, password)
 
-    async def verify(self, password: str, stored_hash: str | None) -> tuple[bool, str | None]:
+    async def verify(
+        self, no_connection: NoConnectionHeld, password: str, stored_hash: str | None
+    ) -> tuple[bool, str | None]:
         """(matches, a re-hash to store when the stored one is bcrypt or has weaker params)."""
+        no_connection.require_live()
         self.verifications += 1
         if stored_hash is None:
             await self._off_the_loop(self._hash.verify, password, self._dummy_hash)

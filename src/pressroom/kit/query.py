@@ -16,7 +16,8 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pressroom.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_NUMBER, MAX_PAGE_SIZE, PageRequest
+from pressroom.kit.bounds import MAX_PAGE_SIZE
+from pressroom.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_NUMBER, PageRequest
 
 Q = TypeVar("Q", bound="ListQuery")
 
@@ -29,7 +30,7 @@ class ListQuery(BaseModel):
 
     page: int = Field(1, ge=1, le=MAX_PAGE_NUMBER, description="1-based page number")
     limit: int = Field(
-        DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="items per page, 1..100"
+        DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"items per page, 1..{MAX_PAGE_SIZE}"
     )
 
     @property

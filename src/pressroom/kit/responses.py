@@ -1,20 +1,21 @@
-"""JSON responses rendered with orjson: endpoints shape plain dicts and skip re-validation."""
+"""JSON responses: a resource's `@output` shape or plain JSON data, rendered by `json_bytes`
+(kit/output.py) without re-validation."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 
 from pressroom.kit.errors import AppError, RateLimited, ServiceUnavailable
+from pressroom.kit.output import json_bytes
 
 
 class JsonResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return json_bytes(content)
 
 
 def error_body(

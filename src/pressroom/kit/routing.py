@@ -9,11 +9,19 @@ their full prefix, so their routes can sit on the app's own router exactly as wr
 from __future__ import annotations
 
 import copy
+import inspect
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from enum import Enum
+from typing import Annotated, Any, get_type_hints
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import TypeAdapter, ValidationError
 from starlette.convertors import Convertor, register_url_convertor
+from starlette.responses import Response
 
 API_PREFIX = "/api/v1"
 
@@ -36,8 +44,133 @@ class _NotMe(Convertor[str]):
 register_url_convertor("not_me", _NotMe())
 
 
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class _PathParameter:
+    name: str
+    alias: str
+    adapter: TypeAdapter[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One dependency (or the endpoint) as `DirectRoute` runs it."""
+
+    function: Callable[..., Coroutine[Any, Any, Any]]
+    request_name: str | None
+    dependencies: tuple[tuple[str, _Call], ...]
+    path: tuple[_PathParameter, ...]
+
+    async def solve(
+        self, request: Request, solved: dict[Any, Any], errors: list[Any]
+    ) -> dict[str, Any]:
+        """The arguments of this call, in FastAPI's order: each dependency first (one call per
+        request however often it is named), then this call's own path parameters."""
+        arguments: dict[str, Any] = {}
+        for name, dependency in self.dependencies:
+            if dependency.function in solved:
+                arguments[name] = solved[dependency.function]
+                continue
+            found: list[Any] = []
+            values = await dependency.solve(request, solved, found)
+            if found:
+                errors.extend(found)
+                continue
+            arguments[name] = solved[dependency.function] = await dependency.function(**values)
+        for parameter in self.path:
+            try:
+                arguments[parameter.name] = parameter.adapter.validate_python(
+                    request.path_params[parameter.alias]
+                )
+            except ValidationError as error:
+                errors.extend(
+                    {**e, "loc": ("path", parameter.alias, *e["loc"])}
+                    for e in error.errors(include_url=False)
+                )
+        if self.request_name is not None:
+            arguments[self.request_name] = request
+        return arguments
+
+
+def _plan(dependant: Dependant) -> _Call | None:
+    """`dependant` as a `_Call`, or None where it uses what only FastAPI's solver handles:
+    query, header, cookie or body parameters, yielding or plain-`def` functions, security
+    scopes, an injected `Response` or `BackgroundTasks`, or a dependency that is not cached."""
+    function = dependant.call
+    if (
+        function is None
+        or not inspect.iscoroutinefunction(function)
+        or dependant.query_params
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.body_params
+        or dependant.websocket_param_name
+        or dependant.http_connection_param_name
+        or dependant.response_param_name
+        or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name
+        or dependant.own_oauth_scopes
+        or not dependant.use_cache
+    ):
+        return None
+    dependencies = []
+    for sub in dependant.dependencies:
+        planned = _plan(sub)
+        if planned is None or sub.name is None:
+            return None
+        dependencies.append((sub.name, planned))
+    path = tuple(
+        _PathParameter(
+            field.name,
+            field.alias,
+            TypeAdapter[Any](_annotated(field.field_info.annotation, field.field_info.metadata)),
+        )
+        for field in dependant.path_params
+    )
+    return _Call(function, dependant.request_param_name, tuple(dependencies), path)
+
+
+def _annotated(annotation: Any, metadata: list[Any]) -> Any:
+    """`Annotated[annotation, *metadata]`: the path parameter's type with its constraints."""
+    return Annotated[(annotation, *metadata)] if metadata else annotation
+
+
+class DirectRoute(APIRoute):
+    """A route whose endpoint returns a `Response` and whose dependencies take only the request,
+    path parameters and other such dependencies (the actor, the services, a query-string model)
+    is run by a small solver planned once, instead of FastAPI's `solve_dependencies`, which
+    re-derives each dependency's nature, cache key and scopes on every request (FastAPI's own
+    code was a fifth of the CPU of `GET /posts/{id}` in-process, docs/performance.md). Same
+    order, same per-request cache, same validation errors (`RequestValidationError`, so the
+    same envelope); any route using more than that is left to FastAPI entirely."""
+
+    def get_route_handler(self) -> Handler:
+        endpoint = self.dependant.call
+        returns = get_type_hints(endpoint).get("return") if endpoint is not None else None
+        planned = _plan(self.dependant)
+        if (
+            planned is None
+            or self.body_field is not None
+            or not (isinstance(returns, type) and issubclass(returns, Response))
+        ):
+            return super().get_route_handler()
+        call = planned
+
+        async def handle(request: Request) -> Response:
+            errors: list[Any] = []
+            arguments = await call.solve(request, {}, errors)
+            if errors:
+                raise RequestValidationError(errors)
+            response: Response = await call.function(**arguments)
+            return response
+
+        return handle
+
+
 def api_router(prefix: str = "", *, tags: list[str | Enum]) -> APIRouter:
-    return APIRouter(prefix=API_PREFIX + prefix, tags=tags)
+    return APIRouter(prefix=API_PREFIX + prefix, tags=tags, route_class=DirectRoute)
 
 
 def add_routes(app: FastAPI, *routers: APIRouter) -> None:

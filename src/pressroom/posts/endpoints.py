@@ -7,20 +7,15 @@ from typing import Annotated
 from fastapi import Response
 from pydantic import Field
 
-from pressroom.api.dependencies import ActorDep, ServicesDep, SignedInActor
-from pressroom.kit.ids import MAX_ID, IdPath
+from pressroom.api.dependencies import ActorDep, ServicesDep, SignedInActor, UnitDep
+from pressroom.kit.bounds import MAX_ID, SEARCH_MAX_CHARS, SLUG_MAX_CHARS, SORT_MAX_CHARS
+from pressroom.kit.ids import IdPath
 from pressroom.kit.openapi import created, errors
 from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
 from pressroom.kit.routing import api_router
-from pressroom.posts.models import PostFilter
-from pressroom.posts.schemas import (
-    CreatePostRequest,
-    PostOut,
-    PostPage,
-    UpdatePostRequest,
-    post_json,
-)
+from pressroom.posts.models import PostFilter, PostRecord
+from pressroom.posts.schemas import CreatePostRequest, PostPage, UpdatePostRequest
 from pressroom.tags.endpoints import Slug
 
 router = api_router(tags=["posts"])
@@ -31,14 +26,16 @@ tag_posts_router = api_router("/tags", tags=["tags"])
 
 class SortedPostsQuery(ListQuery):
     sort: str | None = Field(
-        None, max_length=200, description="published_at, created_at, title; '-' descends"
+        None,
+        max_length=SORT_MAX_CHARS,
+        description="published_at, created_at, title; '-' descends",
     )
 
 
 class PostListQuery(SortedPostsQuery):
-    tag: str | None = Field(None, max_length=50)
+    tag: str | None = Field(None, max_length=SLUG_MAX_CHARS)
     author: int | None = Field(None, ge=1, le=MAX_ID)
-    q: str | None = Field(None, max_length=100)
+    q: str | None = Field(None, max_length=SEARCH_MAX_CHARS)
     published: bool = True
 
 
@@ -56,47 +53,55 @@ async def list_posts(
     query: Annotated[PostListQuery, query_string(PostListQuery)],
     actor: ActorDep,
     services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
     wanted = PostFilter(
         published=query.published, tag_slug=query.tag, author_id=query.author, search=query.q
     )
-    result = await services.posts.list_posts(actor, query.page_request, wanted, query.sort)
-    return JsonResponse(result.to_json(post_json))
+    result = await services.posts.list_posts(uow, actor, query.page_request, wanted, query.sort)
+    return JsonResponse(PostPage(result.items, result.pagination()))
 
 
 @router.post(
     "/posts",
     status_code=201,
-    response_model=PostOut,
+    response_model=PostRecord,
     responses=errors(401, 403, 422) | created("/api/v1/posts/{post_id}"),
     operation_id="createPost",
 )
 async def create_post(
-    body: CreatePostRequest, actor: SignedInActor, services: ServicesDep
+    body: CreatePostRequest, actor: SignedInActor, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    post = await services.posts.create(actor, body)
-    return JsonResponse(
-        post_json(post), status_code=201, headers={"Location": f"/api/v1/posts/{post.id}"}
-    )
+    post = await services.posts.create(uow, actor, body)
+    return JsonResponse(post, status_code=201, headers={"Location": f"/api/v1/posts/{post.id}"})
 
 
 @router.get(
-    "/posts/{post_id}", response_model=PostOut, responses=errors(401, 404), operation_id="getPost"
+    "/posts/{post_id}",
+    response_model=PostRecord,
+    responses=errors(401, 404),
+    operation_id="getPost",
 )
-async def get_post(post_id: IdPath, actor: ActorDep, services: ServicesDep) -> Response:
-    return JsonResponse(post_json(await services.posts.get(actor, post_id)))
+async def get_post(
+    post_id: IdPath, actor: ActorDep, services: ServicesDep, uow: UnitDep
+) -> Response:
+    return JsonResponse(await services.posts.get(uow, actor, post_id))
 
 
 @router.patch(
     "/posts/{post_id}",
-    response_model=PostOut,
+    response_model=PostRecord,
     responses=errors(401, 403, 404, 422),
     operation_id="updatePost",
 )
 async def update_post(
-    post_id: IdPath, body: UpdatePostRequest, actor: SignedInActor, services: ServicesDep
+    post_id: IdPath,
+    body: UpdatePostRequest,
+    actor: SignedInActor,
+    services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
-    return JsonResponse(post_json(await services.posts.update(actor, post_id, body)))
+    return JsonResponse(await services.posts.update(uow, actor, post_id, body))
 
 
 @router.delete(
@@ -105,8 +110,10 @@ async def update_post(
     responses=errors(401, 403, 404),
     operation_id="deletePost",
 )
-async def delete_post(post_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
-    await services.posts.delete(actor, post_id)
+async def delete_post(
+    post_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
+) -> Response:
+    await services.posts.delete(uow, actor, post_id)
     return Response(status_code=204)
 
 
@@ -118,10 +125,12 @@ async def delete_post(post_id: IdPath, actor: SignedInActor, services: ServicesD
     openapi_extra=documented(SortedPostsQuery),
 )
 async def list_user_posts(
-    user_id: IdPath, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
+    user_id: IdPath, query: SortedPostsParams, actor: ActorDep, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    result = await services.posts.list_by_author(actor, user_id, query.page_request, query.sort)
-    return JsonResponse(result.to_json(post_json))
+    result = await services.posts.list_by_author(
+        uow, actor, user_id, query.page_request, query.sort
+    )
+    return JsonResponse(PostPage(result.items, result.pagination()))
 
 
 @tag_posts_router.get(
@@ -132,7 +141,7 @@ async def list_user_posts(
     openapi_extra=documented(SortedPostsQuery),
 )
 async def list_tag_posts(
-    slug: Slug, query: SortedPostsParams, actor: ActorDep, services: ServicesDep
+    slug: Slug, query: SortedPostsParams, actor: ActorDep, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    result = await services.posts.list_by_tag(actor, slug, query.page_request, query.sort)
-    return JsonResponse(result.to_json(post_json))
+    result = await services.posts.list_by_tag(uow, actor, slug, query.page_request, query.sort)
+    return JsonResponse(PostPage(result.items, result.pagination()))

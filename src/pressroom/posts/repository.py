@@ -1,19 +1,24 @@
-"""All SQL about posts. On PostgreSQL a post, or a page of a list with its total, is one
-statement: each row carries its author and its tags. Elsewhere the tags of the posts are one
-more statement, whatever the size of the page."""
+"""All SQL about posts. A post, or a page of a list with its total, is one statement: each row
+carries its author and its tags (an array of records on PostgreSQL, a JSON array on SQLite).
+A slice of many authors' posts reads their tags in one more statement."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
     Select,
+    String,
     bindparam,
     cast,
     delete,
+    false,
     func,
     insert,
     literal_column,
@@ -25,23 +30,18 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
+from pressroom.auth.actor import Reader
 from pressroom.db.direct import DirectQuery, ResultRow
-from pressroom.db.paging import (
-    SliceRows,
-    fetch_slice,
-    fetch_slices_by_group,
-    page_statements,
-    run_page,
-)
+from pressroom.db.paging import fetch_slice, fetch_slices_by_group, page_statements, run_page
 from pressroom.db.tables import post_tags, posts, profiles, published_post_total, tags, users
-from pressroom.kit.cursors import Position, Slice, SliceRequest
-from pressroom.kit.pagination import PageRequest
+from pressroom.kit.cursors import Position
 from pressroom.kit.search import escape_like
 from pressroom.kit.sorting import SortField
-from pressroom.posts.models import CounterRepair, PostRecord
+from pressroom.kit.windows import Window, Windowed
+from pressroom.posts.models import CounterRepair, PostFilter, PostQuery, PostRecord
 from pressroom.posts.sorting import PostSortKey
 from pressroom.tags.models import TagRef
-from pressroom.tags.repository import TagRepository, tags_of_post_column
+from pressroom.tags.repository import TagRepository, tags_of_post_column, tags_of_post_json
 from pressroom.users.models import Author, Profile
 
 _POST_COLUMNS = (
@@ -75,23 +75,177 @@ _PUBLISHED_BY_SLOT = (
     .group_by(_slot)
 )
 _POST_QUERY = select(*_POST_COLUMNS).select_from(_POST_SOURCE)
-# PostgreSQL's rows carry their tags (read by `_tags_of`), one round trip for a post or a page.
+# The rows carry their tags (read by `_tags_of`): one statement for a post or a page.
 _POST_WITH_TAGS_QUERY = _POST_QUERY.add_columns(tags_of_post_column(posts.c.id).label("tags"))
+# SQLite's: the live author as EXISTS, not a join condition on users. With `deleted_at IS NULL`
+# in the join, SQLite 3.40 first builds a Bloom filter over the whole users table, on every
+# page (40 µs of 65 with 1,000 users, growing with them; docs/performance.md).
+_SQLITE_POST_WITH_TAGS_QUERY = (
+    select(*_POST_COLUMNS, tags_of_post_json(posts.c.id).label("tags"))
+    .select_from(posts.join(profiles, profiles.c.user_id == posts.c.user_id))
+    .where(
+        select(users.c.id)
+        .where(users.c.id == posts.c.user_id, users.c.deleted_at.is_(None))
+        .exists()
+    )
+)
 _ONE_POST = DirectQuery(
     _POST_WITH_TAGS_QUERY.where(posts.c.id == bindparam("post_id")),
-    elsewhere=_POST_QUERY.where(posts.c.id == bindparam("post_id")),
+    elsewhere=_SQLITE_POST_WITH_TAGS_QUERY.where(posts.c.id == bindparam("post_id")),
 )
-# The conditions that carry no value of their own are shared objects, so the statements of the
-# pages they filter can be built once: the published list is most of the traffic.
-_PUBLISHED = {value: posts.c.published == value for value in (True, False)}
-_SHARED_CONDITIONS = {id(condition) for condition in _PUBLISHED.values()}
-_PageKey = tuple[tuple[int, ...], tuple[SortField[PostSortKey], ...]]
-MAX_BUILT_PAGES = 64
-_built_pages: dict[_PageKey, tuple[DirectQuery, Select[Any]]] = {}
+
+# Lists. Who may see which posts is derived here from the query's reader, and only here (the
+# joins above add "by a live author" to every list); a list's SQL is built from its `_Shape`
+# alone, every value bound as a parameter, so one statement serves every reader and every
+# value of a filter, and the cache is keyed by what shapes the SQL, compared by value.
+# `=` rather than `IS` for `published`: PostgreSQL uses an index only for the equality.
+_IS_PUBLISHED = posts.c.published == True  # noqa: E712
+_IS_DRAFT = posts.c.published == False  # noqa: E712
+_BY_READER = posts.c.user_id == bindparam("reader_id", type_=BigInteger)
+
+
+class _Sees(Enum):
+    """Which posts of the list the reader may see, whatever it holds otherwise."""
+
+    ALL = "all"
+    OWN = "own"
+    PUBLISHED = "published"
+    PUBLISHED_OR_OWN = "published or own"
+    NOTHING = "nothing"
+
+
+_SEES: dict[_Sees, tuple[ColumnElement[bool], ...]] = {
+    _Sees.ALL: (),
+    _Sees.OWN: (_BY_READER,),
+    _Sees.PUBLISHED: (_IS_PUBLISHED,),
+    _Sees.PUBLISHED_OR_OWN: (or_(_IS_PUBLISHED, _BY_READER),),
+    _Sees.NOTHING: (false(),),
+}
+
+
+class _Filter(NamedTuple):
+    """A filter of `PostFilter` in SQL: its condition, reading the value from the parameter
+    named as the field, and how the given value becomes that parameter."""
+
+    condition: ColumnElement[bool]
+    bound: Callable[[Any], Any] = lambda value: value
+
+
+def _like_pattern(search: str) -> str:
+    return f"%{escape_like(search.lower())}%"
+
+
+_SEARCH = bindparam("search", type_=String)
+_FILTERS: dict[str, _Filter] = {
+    "tag_slug": _Filter(
+        posts.c.id.in_(
+            select(post_tags.c.post_id)
+            .select_from(post_tags.join(tags, tags.c.id == post_tags.c.tag_id))
+            .where(tags.c.slug == bindparam("tag_slug", type_=String))
+        )
+    ),
+    "author_id": _Filter(posts.c.user_id == bindparam("author_id", type_=BigInteger)),
+    "search": _Filter(
+        or_(
+            func.lower(posts.c.title).like(_SEARCH, escape="\\"),
+            func.lower(posts.c.content).like(_SEARCH, escape="\\"),
+        ),
+        _like_pattern,
+    ),
+}
+# Every field of PostFilter but `published` is a filter with its SQL above: a filter added
+# there and not here fails at import, never silently (a filter the SQL did not see would list
+# posts it should not, and count them with the kept total).
+if set(_FILTERS) != {field.name for field in fields(PostFilter)} - {"published"}:
+    raise RuntimeError("posts/repository.py: each PostFilter filter needs its SQL in _FILTERS")
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What shapes a post list's SQL, and nothing else (no value): the statement cache's key."""
+
+    published: bool | None
+    sees: _Sees
+    filters: tuple[str, ...]
+    sort: tuple[SortField[PostSortKey], ...]
+
+    @property
+    def whole_published_list(self) -> bool:
+        """The list whose total the database keeps (migration 0004): every published post of
+        a live author, no filter."""
+        return self.published is True and self.sees is _Sees.ALL and not self.filters
+
+
+def _sees(query: PostQuery) -> _Sees:
+    """Which posts of the list `query.reader` may see: a published post of a live author is
+    everyone's; a draft its author's, and everyone's who reviews every draft."""
+    reader, wanted = query.reader, query.filter
+    if wanted.published is True or reader.sees_all_drafts:
+        return _Sees.ALL
+    if reader.user_id is None:
+        return _Sees.NOTHING if wanted.published is False else _Sees.PUBLISHED
+    if wanted.published is False:
+        return _Sees.OWN
+    if wanted.author_id is None:
+        return _Sees.PUBLISHED_OR_OWN
+    # One author's posts: all of them for that author, their published ones for anyone else.
+    return _Sees.ALL if wanted.author_id == reader.user_id else _Sees.PUBLISHED
+
+
+def _may_see(reader: Reader, row: ResultRow) -> bool:
+    """`_sees` for one post: published (its author is live: the join), or a draft the reader
+    wrote or reviews."""
+    return bool(row["published"]) or reader.sees_all_drafts or row["user_id"] == reader.user_id
+
+
+def _shape_and_params(query: PostQuery) -> tuple[_Shape, dict[str, Any]]:
+    wanted = query.filter
+    params: dict[str, Any] = {"reader_id": query.reader.user_id}
+    given: list[str] = []
+    for name, sql in _FILTERS.items():
+        value = getattr(wanted, name)
+        if value is not None and value != "":
+            given.append(name)
+            params[name] = sql.bound(value)
+    return _Shape(wanted.published, _sees(query), tuple(given), query.sort), params
+
+
+def _where(shape: _Shape) -> list[ColumnElement[bool]]:
+    state = {True: [_IS_PUBLISHED], False: [_IS_DRAFT], None: []}[shape.published]
+    return [*state, *_SEES[shape.sees], *(_FILTERS[name].condition for name in shape.filters)]
+
+
+class _BuiltPage(NamedTuple):
+    rows: DirectQuery
+    total: Select[Any]
+
+
+# Keyed by value: equal shapes, however built, are one entry. Shapes are few (the sort orders
+# come from clients, so the cache is bounded all the same).
+@functools.lru_cache(maxsize=128)
+def _built_page(shape: _Shape) -> _BuiltPage:
+    where = _where(shape)
+    order_by = [_sort_column(field) for field in shape.sort]
+    order_by.append(posts.c.id.desc() if shape.sort[0].descending else posts.c.id.asc())
+    # The whole published list, the one most requested, has its total kept by the database.
+    total = _PUBLISHED_TOTAL if shape.whole_published_list else None
+
+    def statements(query: Select[Any]) -> tuple[Select[Any], Select[Any]]:
+        return page_statements(
+            query, source=_COUNT_SOURCE, where=where, order_by=order_by, total=total
+        )
+
+    with_tags, count = statements(_POST_WITH_TAGS_QUERY)
+    sqlite_with_tags = statements(_SQLITE_POST_WITH_TAGS_QUERY)[0]
+    return _BuiltPage(DirectQuery(with_tags, elsewhere=sqlite_with_tags), count)
+
+
+def _records(rows: Sequence[ResultRow]) -> list[PostRecord]:
+    return [_record(row, _tags_of(row)) for row in rows]
 
 
 def _tags_of(row: ResultRow) -> tuple[TagRef, ...]:
-    """The tags a PostgreSQL row carries: (id, name, slug) records."""
+    """The tags a row carries: (id, name, slug) records or arrays."""
     return tuple(TagRef(tag[0], tag[1], tag[2]) for tag in row["tags"])
 
 
@@ -117,111 +271,82 @@ class PostRepository:
         self.tags = TagRepository(conn)
 
     @property
-    def _rows_carry_tags(self) -> bool:
-        return self.conn.dialect.name == "postgresql"
+    def _with_tags(self) -> Select[Any]:
+        if self.conn.dialect.name == "postgresql":
+            return _POST_WITH_TAGS_QUERY
+        return _SQLITE_POST_WITH_TAGS_QUERY
 
-    async def get(self, post_id: int) -> PostRecord | None:
+    async def get(self, post_id: int, reader: Reader | None = None) -> PostRecord | None:
+        """The post, if `reader` may see it (None: the post as its own write reads it back).
+        The rule is applied to the row: read by primary key, filtering in SQL saves no work,
+        and one SQL text for every reader keeps the hot statement prepared once."""
         row = await _ONE_POST.first(self.conn, {"post_id": post_id})
-        if row is None:
+        if row is None or not (reader is None or _may_see(reader, row)):
             return None
-        if self._rows_carry_tags:
-            return _record(row, _tags_of(row))
-        tags_by_post = await self.tags.tags_of_posts([post_id])
-        return _record(row, tags_by_post[post_id])
+        return _record(row, _tags_of(row))
 
-    async def page(
-        self,
-        *,
-        page: PageRequest,
-        sort: Sequence[SortField[PostSortKey]],
-        where: Sequence[ColumnElement[bool]],
-    ) -> tuple[list[PostRecord], int]:
-        if _prebuilt(where):
-            key = (tuple(id(condition) for condition in where), tuple(sort))
-            built = _built_pages.get(key)
-            if built is None:
-                statement, count = _page_statements(_POST_WITH_TAGS_QUERY, sort, where)
-                built = (
-                    DirectQuery(statement, elsewhere=_page_statements(_POST_QUERY, sort, where)[0]),
-                    count,
-                )
-                if len(_built_pages) < MAX_BUILT_PAGES:  # sort orders are few, but from clients
-                    _built_pages[key] = built
-            rows, total = await run_page(self.conn, *built, page=page)
-        else:
-            query = _POST_WITH_TAGS_QUERY if self._rows_carry_tags else _POST_QUERY
-            rows, total = await run_page(
-                self.conn, *_page_statements(query, sort, where), page=page
-            )
-        if self._rows_carry_tags:
-            return [_record(row, _tags_of(row)) for row in rows], total
-        tags_by_post = await self.tags.tags_of_posts([row["id"] for row in rows])
-        return [_record(row, tags_by_post[row["id"]]) for row in rows], total
+    async def find(self, query: PostQuery, window: Window) -> Windowed[PostRecord]:
+        """The posts of `query` that its reader may see, in its order, within `window`: from
+        an offset by a statement built once per shape (on PostgreSQL, run on the driver), or
+        after a cursor by keyset on (key, id), the key a timestamp, newest first."""
+        shape, params = _shape_and_params(query)
+        if window.after is None and window.size > 0:
+            built = _built_page(shape)
+            rows, total = await run_page(self.conn, *built, window=window, params=params)
+            items = _records(rows)
+            key = query.sort[0].key
 
-    async def slice(
-        self, *, key: PostSortKey, where: Sequence[ColumnElement[bool]], request: SliceRequest
-    ) -> Slice[PostRecord]:
-        """Newest first by `key` (published_at or created_at), by keyset on (key, id)."""
-        after = request.after_for(key.value)
-        if after is None and request.first > 0 and _prebuilt(where):
-            return await self._first_slice(key, where, request.first)
+            def position_of(n: int) -> Position:
+                return Position(key.value, _slice_value(items[n], key), items[n].id)
+
+            has_next = window.offset + len(items) < total
+            return Windowed(items, total, has_next, window.offset > 0, position_of)
+        if len(query.sort) != 1 or not query.sort[0].descending:
+            raise ValueError("post slices run newest first, by one timestamp")
+        key = query.sort[0].key
         found = await fetch_slice(
             self.conn,
-            _POST_WITH_TAGS_QUERY if self._rows_carry_tags else _POST_QUERY,
+            self._with_tags,
             source=_COUNT_SOURCE,
-            where=where,
+            where=_where(shape),
+            params=params,
             key=_slice_column(key),
             tie=posts.c.id,
-            request=request,
-            after=after,
+            size=window.size,
+            after=window.after_for(key.value),
         )
-        return await self._slice(found, key)
+        records = _records([row._mapping for row in found.rows])
+        return found.windowed(records, key.value)
 
-    async def _first_slice(
-        self, key: PostSortKey, where: Sequence[ColumnElement[bool]], size: int
-    ) -> Slice[PostRecord]:
-        """A slice without a cursor is the first page in the same order (key, then id, newest
-        first), whose statement is built once and runs on the driver: 1.4 ms of CPU less than
-        a keyset statement built per request, on most GraphQL lists (docs/performance.md, (d))."""
-        items, total = await self.page(
-            page=PageRequest(1, size), sort=[SortField(key, descending=True)], where=where
-        )
-        positions = [Position(key.value, _slice_value(item, key), item.id) for item in items]
-        return Slice(items, positions, total, has_next=total > len(items), has_previous=False)
-
-    async def slices_by_author(
-        self,
-        user_ids: Sequence[int],
-        *,
-        where: Sequence[ColumnElement[bool]],
-        request: SliceRequest,
-    ) -> dict[int, Slice[PostRecord]]:
-        """The same slice of many users' posts, newest first: two statements for any number
-        of users (the posts, then the tags of all of them)."""
+    async def lists_by_author(
+        self, reader: Reader, user_ids: Sequence[int], window: Window
+    ) -> dict[int, Windowed[PostRecord]]:
+        """The same window of many users' posts, newest first, each what `reader` may see of
+        that user's posts: two statements for any number of users (the posts, then the tags
+        of all of them)."""
+        key = PostSortKey.CREATED_AT
+        query = PostQuery(reader, PostFilter(published=None), (SortField(key, descending=True),))
+        shape, params = _shape_and_params(query)
         found = await fetch_slices_by_group(
             self.conn,
             _POST_QUERY,
             group=posts.c.user_id,
             group_ids=user_ids,
-            where=where,
+            where=_where(shape),
+            params=params,
             key=posts.c.created_at,
             tie=posts.c.id,
-            request=request,
-            after=request.after_for(PostSortKey.CREATED_AT.value),
+            size=window.size,
+            after=window.after_for(key.value),
         )
         post_ids = [row.id for rows in found.values() for row in rows.rows]
         tags_by_post = await self.tags.tags_of_posts(post_ids)
         return {
-            user_id: _slice_of(rows, PostSortKey.CREATED_AT, tags_by_post)
+            user_id: rows.windowed(
+                [_record(row._mapping, tags_by_post[row.id]) for row in rows.rows], key.value
+            )
             for user_id, rows in found.items()
         }
-
-    async def _slice(self, found: SliceRows, key: PostSortKey) -> Slice[PostRecord]:
-        if self._rows_carry_tags:
-            records = [_record(row._mapping, _tags_of(row._mapping)) for row in found.rows]
-            return found.as_slice(records, key.value)
-        tags_by_post = await self.tags.tags_of_posts([row.id for row in found.rows])
-        return _slice_of(found, key, tags_by_post)
 
     async def lock(self, post_id: int) -> bool:
         """Whether the post exists, holding its row until the transaction ends: a concurrent
@@ -295,67 +420,6 @@ class PostRepository:
             whole = CounterRepair("published_post_total", sum(kept.values()), sum(real.values()))
             repairs.insert(0, whole)
         return repairs
-
-
-def _page_statements(
-    query: Select[Any], sort: Sequence[SortField[PostSortKey]], where: Sequence[ColumnElement[bool]]
-) -> tuple[Select[Any], Select[Any]]:
-    order_by = [_sort_column(field) for field in sort]
-    tie_breaker = posts.c.id.desc() if sort[0].descending else posts.c.id.asc()
-    # The whole published list, the one most requested, has its total kept by the database.
-    whole_list = len(where) == 1 and where[0] is _PUBLISHED[True]
-    return page_statements(
-        query,
-        source=_COUNT_SOURCE,
-        where=where,
-        order_by=[*order_by, tie_breaker],
-        total=_PUBLISHED_TOTAL if whole_list else None,
-    )
-
-
-class PostConditions:
-    """The WHERE clauses of post lists, named for what they mean."""
-
-    @staticmethod
-    def published(value: bool) -> ColumnElement[bool]:
-        # `=` rather than `IS`: PostgreSQL uses an index only for the equality.
-        return _PUBLISHED[value]
-
-    @staticmethod
-    def by_author(user_id: int) -> ColumnElement[bool]:
-        return posts.c.user_id == user_id
-
-    @staticmethod
-    def published_or_by(user_id: int) -> ColumnElement[bool]:
-        return or_(posts.c.published.is_(True), posts.c.user_id == user_id)
-
-    @staticmethod
-    def tagged(slug: str) -> ColumnElement[bool]:
-        return posts.c.id.in_(
-            select(post_tags.c.post_id)
-            .select_from(post_tags.join(tags, tags.c.id == post_tags.c.tag_id))
-            .where(tags.c.slug == slug)
-        )
-
-    @staticmethod
-    def matching(search: str) -> ColumnElement[bool]:
-        pattern = f"%{escape_like(search.lower())}%"
-        return or_(
-            func.lower(posts.c.title).like(pattern, escape="\\"),
-            func.lower(posts.c.content).like(pattern, escape="\\"),
-        )
-
-
-def _slice_of(
-    found: SliceRows, key: PostSortKey, tags_by_post: dict[int, list[TagRef]]
-) -> Slice[PostRecord]:
-    return found.as_slice(
-        [_record(row._mapping, tags_by_post[row.id]) for row in found.rows], key.value
-    )
-
-
-def _prebuilt(where: Sequence[ColumnElement[bool]]) -> bool:
-    return all(id(condition) in _SHARED_CONDITIONS for condition in where)
 
 
 def _slice_value(record: PostRecord, key: PostSortKey) -> Any:

@@ -8,12 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ColumnElement
-
-from pressroom.auth.actor import Actor, may_see_all_drafts
+from pressroom.auth.actor import Actor, reader_of
 from pressroom.auth.permissions import Permission
-from pressroom.db.engine import Database
+from pressroom.db.connection import Connection
+from pressroom.db.units import UnitOfWork
 from pressroom.events import payloads
 from pressroom.events.models import EventType
 from pressroom.events.recorder import EventRecorder
@@ -22,23 +20,19 @@ from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
 from pressroom.kit.observability import Metrics
 from pressroom.kit.pagination import Page, PageRequest
-from pressroom.kit.sorting import parse_sort
-from pressroom.posts.models import CounterRepair, PostFilter, PostRecord
-from pressroom.posts.repository import PostConditions, PostRepository
+from pressroom.kit.sorting import SortField, parse_sort
+from pressroom.kit.windows import Window
+from pressroom.posts.models import CounterRepair, PostFilter, PostQuery, PostRecord
+from pressroom.posts.repository import PostRepository
 from pressroom.posts.schemas import CreatePostRequest, UpdatePostRequest
 from pressroom.posts.sorting import DEFAULT_DRAFT_SORT, DEFAULT_PUBLISHED_SORT, PostSortKey
 from pressroom.tags.models import TagRef
 from pressroom.tags.repository import TagRepository
-from pressroom.tags.service import tag_reader
 from pressroom.tags.slugs import slugify
 from pressroom.users.service import require_live_account
 
 POST_NOT_FOUND = "Post not found"
 EMPTY_POST = "A post needs content before it can be published"
-
-
-def may_see(actor: Actor, post: PostRecord) -> bool:
-    return post.published or actor.is_user(post.author.id) or may_see_all_drafts(actor)
 
 
 def _may_edit(actor: Actor, post: PostRecord) -> bool:
@@ -51,19 +45,22 @@ def _may_delete(actor: Actor, post: PostRecord) -> bool:
 
 
 class PostService:
-    def __init__(self, db: Database, metrics: Metrics, events: EventRecorder) -> None:
-        self.db = db
+    def __init__(self, metrics: Metrics, events: EventRecorder) -> None:
         self.metrics = metrics
         self.events = events
 
-    async def repair_counters(self) -> list[CounterRepair]:
+    async def repair_counters(
+        self,
+        uow: UnitOfWork,
+    ) -> list[CounterRepair]:
         """The kept counters set from the rows they count (an operator's command: no actor);
         the ones that were off. `postCount` and other totals are counted live: nothing to keep."""
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             return await PostRepository(conn).repair_published_total()
 
     async def list_posts(
         self,
+        uow: UnitOfWork,
         actor: Actor,
         page: PageRequest,
         query: PostFilter,
@@ -72,79 +69,77 @@ class PostService:
         fields = parse_sort(
             sort, PostSortKey, DEFAULT_PUBLISHED_SORT if query.published else DEFAULT_DRAFT_SORT
         )
-        where = _list_conditions(actor, query)
-        if where is None:
+        if not _may_ask(actor, query):
             return Page([], page, 0)
-        async with self.db.read() as conn:
-            items, total = await PostRepository(conn).page(page=page, sort=fields, where=where)
-        return Page(items, page, total)
+        wanted = PostQuery(reader_of(actor), query, fields)
+        async with uow.read() as conn:
+            found = await PostRepository(conn).find(wanted, Window.of_page(page))
+        return found.page(page)
 
     async def list_slice(
-        self, actor: Actor, request: SliceRequest, query: PostFilter
+        self, uow: UnitOfWork, actor: Actor, request: SliceRequest, query: PostFilter
     ) -> Slice[PostRecord]:
         """The cursor-paginated post list (GraphQL) under `list_posts`' rules: published posts
         newest published first, or the drafts the actor may see, newest first."""
-        where = _list_conditions(actor, query)
-        if where is None:
+        if not _may_ask(actor, query):
             return Slice.empty()
         key = PostSortKey.PUBLISHED_AT if query.published else PostSortKey.CREATED_AT
-        async with self.db.read() as conn:
-            return await PostRepository(conn).slice(key=key, where=where, request=request)
+        wanted = PostQuery(reader_of(actor), query, (SortField(key, descending=True),))
+        async with uow.read() as conn:
+            found = await PostRepository(conn).find(wanted, Window.of_slice(request))
+        return found.slice()
 
     async def slices_by_authors(
-        self, actor: Actor, user_ids: Sequence[int], request: SliceRequest
+        self, uow: UnitOfWork, actor: Actor, user_ids: Sequence[int], request: SliceRequest
     ) -> dict[int, Slice[PostRecord]]:
         """Many users' posts at once, newest first, each under `list_by_author`'s rule:
         published posts, plus drafts for their author and moderators."""
-        where: list[ColumnElement[bool]] = []
-        if not may_see_all_drafts(actor):
-            where.append(
-                PostConditions.published_or_by(actor.user_id)
-                if actor.user_id is not None
-                else PostConditions.published(True)
+        async with uow.read() as conn:
+            found = await PostRepository(conn).lists_by_author(
+                reader_of(actor), user_ids, Window.of_slice(request)
             )
-        async with self.db.read() as conn:
-            return await PostRepository(conn).slices_by_author(
-                user_ids, where=where, request=request
-            )
+        return {user_id: posts.slice() for user_id, posts in found.items()}
 
     async def list_by_author(
-        self, actor: Actor, user_id: int, page: PageRequest, sort: str | None = None
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        user_id: int,
+        page: PageRequest,
+        sort: str | None = None,
     ) -> Page[PostRecord]:
         """A user's published posts, and their drafts too for themself and moderators."""
         fields = parse_sort(sort, PostSortKey, DEFAULT_DRAFT_SORT)
-        where = [PostConditions.by_author(user_id)]
-        if not (actor.is_user(user_id) or may_see_all_drafts(actor)):
-            where.append(PostConditions.published(True))
-        async with self.db.read() as conn:
+        wanted = PostQuery(reader_of(actor), PostFilter(published=None, author_id=user_id), fields)
+        async with uow.read() as conn:
             repo = PostRepository(conn)
-            items, total = await repo.page(page=page, sort=fields, where=where)
+            found = await repo.find(wanted, Window.of_page(page))
             # Only an empty page needs telling "no posts" apart from "no such user".
-            if not items and not await repo.user_exists(user_id):
+            if not found.items and not await repo.user_exists(user_id):
                 raise NotFound("User not found")
-        return Page(items, page, total)
+        return found.page(page)
 
     async def list_by_tag(
-        self, actor: Actor, slug: str, page: PageRequest, sort: str | None = None
+        self, uow: UnitOfWork, actor: Actor, slug: str, page: PageRequest, sort: str | None = None
     ) -> Page[PostRecord]:
-        async with self.db.read() as conn:
-            if await TagRepository(conn).id_for_slug(slug, tag_reader(actor)) is None:
+        async with uow.read() as conn:
+            if await TagRepository(conn).id_for_slug(slug, reader_of(actor)) is None:
                 raise NotFound("Tag not found")
-        return await self.list_posts(actor, page, PostFilter(tag_slug=slug), sort)
+        return await self.list_posts(uow, actor, page, PostFilter(tag_slug=slug), sort)
 
-    async def get(self, actor: Actor, post_id: int) -> PostRecord:
-        async with self.db.read() as conn:
-            post = await PostRepository(conn).get(post_id)
-        if post is None or not may_see(actor, post):
+    async def get(self, uow: UnitOfWork, actor: Actor, post_id: int) -> PostRecord:
+        async with uow.read() as conn:
+            post = await PostRepository(conn).get(post_id, reader_of(actor))
+        if post is None:
             raise NotFound(POST_NOT_FOUND)
         return post
 
-    async def create(self, actor: Actor, data: CreatePostRequest) -> PostRecord:
+    async def create(self, uow: UnitOfWork, actor: Actor, data: CreatePostRequest) -> PostRecord:
         actor.require(Permission.POSTS_WRITE)
         if data.published and not data.content.strip():
             raise Unprocessable(EMPTY_POST)
         tag_names = _tag_names(data.tags)
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             # Checked and held in the insert's transaction: an author deleted meanwhile gets a
             # 401 and no post, never a post stored behind a 500 (docs/security.md, races).
             user_id = await require_live_account(conn, actor)
@@ -168,13 +163,15 @@ class PostService:
             self.metrics.count("post_published")
         return post
 
-    async def update(self, actor: Actor, post_id: int, changes: UpdatePostRequest) -> PostRecord:
+    async def update(
+        self, uow: UnitOfWork, actor: Actor, post_id: int, changes: UpdatePostRequest
+    ) -> PostRecord:
         actor.require_user_id()
         given = changes.given()
         tag_names = (
             _tag_names(changes.tags) if "tags" in given and changes.tags is not None else None
         )
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = PostRepository(conn)
             post = await self._locked(conn, repo, actor, post_id)
             if not _may_edit(actor, post):
@@ -210,9 +207,9 @@ class PostService:
             self.metrics.count("post_published")
         return updated
 
-    async def delete(self, actor: Actor, post_id: int) -> None:
+    async def delete(self, uow: UnitOfWork, actor: Actor, post_id: int) -> None:
         actor.require_user_id()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = PostRepository(conn)
             post = await self._locked(conn, repo, actor, post_id)
             if not _may_delete(actor, post):
@@ -221,14 +218,14 @@ class PostService:
             await self.events.record(conn, payloads.post_deleted(post_id), utcnow())
 
     async def _locked(
-        self, conn: AsyncConnection, repo: PostRepository, actor: Actor, post_id: int
+        self, conn: Connection, repo: PostRepository, actor: Actor, post_id: int
     ) -> PostRecord:
         """The post to change, its row held to the end of the transaction, so an edit or delete
         racing this one waits and then finds the post as this one left it (gone: 404).
         The actor's own account is checked first, held the same way: deleted meanwhile, 401."""
         await require_live_account(conn, actor)
-        post = await repo.get(post_id) if await repo.lock(post_id) else None
-        if post is None or not may_see(actor, post):
+        post = await repo.get(post_id, reader_of(actor)) if await repo.lock(post_id) else None
+        if post is None:
             raise NotFound(POST_NOT_FOUND)
         return post
 
@@ -248,21 +245,10 @@ def _found(post: PostRecord | None) -> PostRecord:
     return post
 
 
-def _list_conditions(actor: Actor, query: PostFilter) -> list[ColumnElement[bool]] | None:
-    """What a post list may show this actor; None when it can show nothing (anonymous drafts)."""
-    where: list[ColumnElement[bool]] = [PostConditions.published(query.published)]
-    if not query.published:
-        if not actor.is_authenticated:
-            return None
-        if not may_see_all_drafts(actor):
-            where.append(PostConditions.by_author(actor.require_user_id()))
-    if query.author_id is not None:
-        where.append(PostConditions.by_author(query.author_id))
-    if query.tag_slug:
-        where.append(PostConditions.tagged(query.tag_slug))
-    if query.search:
-        where.append(PostConditions.matching(query.search))
-    return where
+def _may_ask(actor: Actor, query: PostFilter) -> bool:
+    """Anonymous callers may ask for drafts, and are answered with an empty list (docs/api.md):
+    no statement runs. Which drafts others see is the repository's to derive."""
+    return query.published is not False or actor.is_authenticated
 
 
 def _tag_names(names: list[str]) -> list[tuple[str, str]]:

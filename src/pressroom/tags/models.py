@@ -1,12 +1,15 @@
-"""Plain records of tags."""
+"""Plain records of tags; `TagRef` and `TagRecord` are also response shapes (kit/output.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pressroom.kit.output import output
+
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, 2.5x the cost,
 # and a page of posts builds 120 of these records; nothing changes a record once built.
+@output
 @dataclass(slots=True)
 class TagRef:
     id: int
@@ -14,19 +17,10 @@ class TagRef:
     slug: str
 
 
+@output
 @dataclass(frozen=True, slots=True)
 class TagRecord:
     id: int
     name: str
     slug: str
     post_count: int
-
-
-@dataclass(frozen=True, slots=True)
-class TagReader:
-    """Who asks for one tag. A tag is known to a reader through a post the reader may see: a
-    published post of a live author, the reader's own post, or any post for those who review
-    every draft; a tag known only from others' drafts would tell what they are writing."""
-
-    user_id: int | None
-    sees_all_drafts: bool

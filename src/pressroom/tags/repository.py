@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, any_, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Select,
+    any_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
+from pressroom.auth.actor import Reader
 from pressroom.db.direct import DirectQuery, ResultRow
-from pressroom.db.paging import fetch_page, fetch_slice
+from pressroom.db.paging import fetch_slice, page_statements, run_page
 from pressroom.db.tables import post_tags, posts, tags, users
-from pressroom.kit.cursors import Slice, SliceRequest
-from pressroom.kit.pagination import PageRequest
 from pressroom.kit.sorting import SortField
-from pressroom.tags.models import TagReader, TagRecord, TagRef
+from pressroom.kit.windows import Window, Windowed
+from pressroom.tags.models import TagRecord, TagRef
 from pressroom.tags.sorting import TagSortKey
 
 # GraphQL tag lists run A to Z; their cursors name this key.
@@ -58,8 +72,11 @@ def _carried(shown: ColumnElement[bool]) -> ColumnElement[bool]:
     )
 
 
-def _known_to(reader: TagReader | None) -> list[ColumnElement[bool]]:
-    """What limits one tag's look-up to `reader` (TagReader says why)."""
+def _known_to(reader: Reader | None) -> list[ColumnElement[bool]]:
+    """What limits one tag's look-up to `reader`. A tag is known to a reader through a post
+    the reader may see: a published post of a live author, the reader's own post, or any post
+    for those who review every draft; a tag known only from others' drafts would tell what
+    they are writing."""
     if reader is None or reader.sees_all_drafts:
         return []
     if reader.user_id is None:
@@ -96,6 +113,32 @@ def tags_of_post_column(post_id: ColumnElement[int]) -> ColumnElement[Any]:
     )
 
 
+# Keyed by value: the list is the same for every caller, so its statements differ only by order.
+@functools.lru_cache(maxsize=32)
+def _built_list(sort: tuple[SortField[TagSortKey], ...]) -> tuple[Select[Any], Select[Any]]:
+    order_by = [_sort_column(field) for field in sort]
+    return page_statements(
+        _LIST_QUERY, source=_LIST_SOURCE, where=[], order_by=[*order_by, tags.c.id.asc()]
+    )
+
+
+def tags_of_post_json(post_id: ColumnElement[int]) -> ColumnElement[Any]:
+    """SQLite's `tags_of_post_column`: the same tags in the same order, as one JSON array of
+    [id, name, slug] arrays (read back as lists). The ordered rows are a subquery that SQLite
+    runs as a co-routine and json_group_array reads in that order (its own ORDER BY argument
+    needs SQLite 3.44)."""
+    ordered = (
+        select(tags.c.id, tags.c.name, tags.c.slug)
+        .select_from(post_tags.join(tags, tags.c.id == post_tags.c.tag_id))
+        .where(post_tags.c.post_id == post_id)
+        .order_by(func.lower(tags.c.name))
+        .correlate(post_id.table if isinstance(post_id, Column) else None)
+        .subquery("post_tag_list")
+    )
+    listed = func.json_group_array(func.json_array(ordered.c.id, ordered.c.name, ordered.c.slug))
+    return type_coerce(select(listed).scalar_subquery(), JSON)
+
+
 def _record(m: ResultRow) -> TagRecord:
     return TagRecord(m["id"], m["name"], m["slug"], int(m["post_count"]))
 
@@ -105,20 +148,12 @@ class TagRepository:
         self.conn = conn
 
     async def page(
-        self, page: PageRequest, sort: Sequence[SortField[TagSortKey]]
+        self, window: Window, sort: tuple[SortField[TagSortKey], ...]
     ) -> tuple[list[TagRecord], int]:
-        order_by = [_sort_column(field) for field in sort]
-        rows, total = await fetch_page(
-            self.conn,
-            _LIST_QUERY,
-            source=_LIST_SOURCE,
-            where=[],
-            order_by=[*order_by, tags.c.id.asc()],
-            page=page,
-        )
+        rows, total = await run_page(self.conn, *_built_list(sort), window=window)
         return [_record(row) for row in rows], total
 
-    async def slice(self, request: SliceRequest) -> Slice[TagRecord]:
+    async def slice(self, window: Window) -> Windowed[TagRecord]:
         """Tags by name (A to Z), by keyset on (lower(name), id)."""
         found = await fetch_slice(
             self.conn,
@@ -127,11 +162,11 @@ class TagRepository:
             where=[],
             key=func.lower(tags.c.name),
             tie=tags.c.id,
-            request=request,
-            after=request.after_for(TAG_SLICE_KEY),
+            size=window.size,
+            after=window.after_for(TAG_SLICE_KEY),
             descending=False,
         )
-        return found.as_slice([_record(row._mapping) for row in found.rows], TAG_SLICE_KEY)
+        return found.windowed([_record(row._mapping) for row in found.rows], TAG_SLICE_KEY)
 
     async def post_counts(self, tag_ids: Sequence[int]) -> dict[int, int]:
         """`postCount` of many tags in one statement."""
@@ -144,13 +179,13 @@ class TagRepository:
         )
         return {row.id: int(row.post_count) for row in rows}
 
-    async def by_slug(self, slug: str, reader: TagReader | None = None) -> TagRecord | None:
+    async def by_slug(self, slug: str, reader: Reader | None = None) -> TagRecord | None:
         """The tag, if `reader` knows it (None: an operator or moderator's own look-up)."""
         statement = _TAG_QUERY.where(tags.c.slug == slug, *_known_to(reader))
         row = (await self.conn.execute(statement)).first()
         return _record(row._mapping) if row else None
 
-    async def id_for_slug(self, slug: str, reader: TagReader | None = None) -> int | None:
+    async def id_for_slug(self, slug: str, reader: Reader | None = None) -> int | None:
         return await self.conn.scalar(
             select(tags.c.id).where(tags.c.slug == slug, *_known_to(reader))
         )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from pressroom.kit.openapi import Page
+from pressroom.kit.output import Pagination, output
 from pressroom.kit.validation import SINGLE_LINE, InputModel
-from pressroom.tags.models import TagRecord, TagRef
+from pressroom.tags.models import TagRecord
 from pressroom.tags.slugs import MAX_SLUG_CHARS, SLUG_PATTERN
 
 MAX_TAG_NAME_CHARS = 50
@@ -28,23 +29,9 @@ class UpdateTagRequest(InputModel):
     )
 
 
-class TagRefOut(BaseModel):
-    id: int
-    name: str
-    slug: str
-
-
-class TagOut(TagRefOut):
-    postCount: int  # noqa: N815
-
-
-class TagPage(Page[TagOut]):
-    pass
-
-
-def tag_ref_json(tag: TagRef) -> dict[str, Any]:
-    return {"id": tag.id, "name": tag.name, "slug": tag.slug}
-
-
-def tag_json(tag: TagRecord) -> dict[str, Any]:
-    return {"id": tag.id, "name": tag.name, "slug": tag.slug, "postCount": tag.post_count}
+# A tag is its record (`TagRecord`; a post's tags are `TagRef`s), a page of them `TagPage`.
+@output
+@dataclass(slots=True)
+class TagPage:
+    data: list[TagRecord]
+    pagination: Pagination

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pressroom.auth.actor import ANONYMOUS, Actor, may_see_all_drafts
+from pressroom.auth.actor import ANONYMOUS, Actor, reader_of
 from pressroom.auth.permissions import Permission
-from pressroom.db.engine import Database
+from pressroom.db.units import UnitOfWork
 from pressroom.events import payloads
 from pressroom.events.recorder import EventRecorder
 from pressroom.kit.clock import utcnow
@@ -14,7 +14,8 @@ from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Conflict, NotFound
 from pressroom.kit.pagination import Page, PageRequest
 from pressroom.kit.sorting import parse_sort
-from pressroom.tags.models import TagReader, TagRecord
+from pressroom.kit.windows import Window
+from pressroom.tags.models import TagRecord
 from pressroom.tags.repository import TagRepository
 from pressroom.tags.schemas import UpdateTagRequest
 from pressroom.tags.sorting import DEFAULT_TAG_SORT, TagSortKey
@@ -22,41 +23,40 @@ from pressroom.tags.sorting import DEFAULT_TAG_SORT, TagSortKey
 TAG_NOT_FOUND = "Tag not found"
 
 
-def tag_reader(actor: Actor) -> TagReader:
-    """Tags are known through the posts one may see (`TagReader`)."""
-    return TagReader(actor.user_id, may_see_all_drafts(actor))
-
-
 class TagService:
-    def __init__(self, db: Database, events: EventRecorder) -> None:
-        self.db = db
+    def __init__(self, events: EventRecorder) -> None:
         self.events = events
 
-    async def list_tags(self, page: PageRequest, sort: str | None = None) -> Page[TagRecord]:
+    async def list_tags(
+        self, uow: UnitOfWork, page: PageRequest, sort: str | None = None
+    ) -> Page[TagRecord]:
         fields = parse_sort(sort, TagSortKey, DEFAULT_TAG_SORT)
-        async with self.db.read() as conn:
-            items, total = await TagRepository(conn).page(page, fields)
+        async with uow.read() as conn:
+            items, total = await TagRepository(conn).page(Window.of_page(page), fields)
         return Page(items, page, total)
 
-    async def list_slice(self, request: SliceRequest) -> Slice[TagRecord]:
-        async with self.db.read() as conn:
-            return await TagRepository(conn).slice(request)
+    async def list_slice(self, uow: UnitOfWork, request: SliceRequest) -> Slice[TagRecord]:
+        async with uow.read() as conn:
+            found = await TagRepository(conn).slice(Window.of_slice(request))
+        return found.slice()
 
-    async def post_counts(self, tag_ids: Sequence[int]) -> dict[int, int]:
-        async with self.db.read() as conn:
+    async def post_counts(self, uow: UnitOfWork, tag_ids: Sequence[int]) -> dict[int, int]:
+        async with uow.read() as conn:
             return await TagRepository(conn).post_counts(tag_ids)
 
-    async def get(self, actor: Actor, slug: str) -> TagRecord:
-        async with self.db.read() as conn:
-            tag = await TagRepository(conn).by_slug(slug, tag_reader(actor))
+    async def get(self, uow: UnitOfWork, actor: Actor, slug: str) -> TagRecord:
+        async with uow.read() as conn:
+            tag = await TagRepository(conn).by_slug(slug, reader_of(actor))
         if tag is None:
             raise NotFound(TAG_NOT_FOUND)
         return tag
 
-    async def update(self, actor: Actor, slug: str, changes: UpdateTagRequest) -> TagRecord:
+    async def update(
+        self, uow: UnitOfWork, actor: Actor, slug: str, changes: UpdateTagRequest
+    ) -> TagRecord:
         actor.require(Permission.POSTS_DELETE)
         values = changes.model_dump(exclude_unset=True)
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = TagRepository(conn)
             tag = await repo.by_slug(slug)
             if tag is None:
@@ -69,13 +69,13 @@ class TagService:
             if updated is None:
                 # Deleted meanwhile (PostgreSQL, READ COMMITTED): the raise undoes the rename.
                 raise NotFound(TAG_NOT_FOUND)
-            public = await repo.by_slug(updated.slug, tag_reader(ANONYMOUS))
+            public = await repo.by_slug(updated.slug, reader_of(ANONYMOUS))
             await self.events.record(conn, payloads.tag_updated(updated.id, public), utcnow())
         return updated
 
-    async def delete(self, actor: Actor, slug: str) -> None:
+    async def delete(self, uow: UnitOfWork, actor: Actor, slug: str) -> None:
         actor.require(Permission.POSTS_DELETE)
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = TagRepository(conn)
             tag_id = await repo.id_for_slug(slug)
             if tag_id is None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-MAX_SLUG_CHARS = 50
+from pressroom.kit.bounds import SLUG_MAX_CHARS
+
+MAX_SLUG_CHARS = SLUG_MAX_CHARS
 SLUG_PATTERN = r"^[^\W_]+(?:-[^\W_]+)*$"
 _SEPARATORS = re.compile(r"[\W_]+")
 

@@ -10,9 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import Field
 
-from pressroom.api.dependencies import ClientDep, ServicesDep, SignedInActor
+from pressroom.api.dependencies import ClientDep, ServicesDep, SignedInActor, UnitDep
 from pressroom.auth.endpoints import NO_STORE
 from pressroom.auth.schemas import SessionList, session_json
+from pressroom.kit.bounds import ROLE_MAX_CHARS, SEARCH_MAX_CHARS, SORT_MAX_CHARS
 from pressroom.kit.errors import ValidationFailed
 from pressroom.kit.http_errors import validation_details
 from pressroom.kit.ids import IdPath
@@ -27,11 +28,9 @@ from pressroom.users.schemas import (
     UpdateUserRequest,
     UserOut,
     UserPage,
-    user_json,
 )
 
 router = api_router("/users", tags=["users"])
-SEARCH_MAX_CHARS = 100
 
 
 class _SignUpRoute(APIRoute):
@@ -55,10 +54,12 @@ class _SignUpRoute(APIRoute):
         return handle
 
 
-async def sign_up(body: CreateUserRequest, services: ServicesDep, client: ClientDep) -> Response:
-    view = await services.users.sign_up(body, client=client)
+async def sign_up(
+    body: CreateUserRequest, services: ServicesDep, client: ClientDep, uow: UnitDep
+) -> Response:
+    view = await services.users.sign_up(uow, body, client=client)
     return JsonResponse(
-        user_json(view),
+        UserOut.of(view),
         status_code=201,
         headers={"Location": f"/api/v1/users/{view.user.id}"},
     )
@@ -77,9 +78,11 @@ router.add_api_route(
 
 
 class UserListQuery(ListQuery):
-    sort: str | None = Field(None, max_length=200, description="created_at, last_name, email")
+    sort: str | None = Field(
+        None, max_length=SORT_MAX_CHARS, description="created_at, last_name, email"
+    )
     q: str | None = Field(None, max_length=SEARCH_MAX_CHARS)
-    role: str | None = Field(None, max_length=32)
+    role: str | None = Field(None, max_length=ROLE_MAX_CHARS)
 
 
 @router.get(
@@ -93,31 +96,32 @@ async def list_users(
     query: Annotated[UserListQuery, query_string(UserListQuery)],
     actor: SignedInActor,
     services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
     result = await services.users.list_users(
-        actor, query.page_request, sort=query.sort, search=query.q, role=query.role
+        uow, actor, query.page_request, sort=query.sort, search=query.q, role=query.role
     )
-    return JsonResponse(result.to_json(user_json))
+    return JsonResponse(UserPage([UserOut.of(v) for v in result.items], result.pagination()))
 
 
 @router.get("/me", response_model=UserOut, responses=errors(401), operation_id="getCurrentUser")
-async def current_user(actor: SignedInActor, services: ServicesDep) -> Response:
-    return JsonResponse(user_json(await services.users.current(actor)))
+async def current_user(actor: SignedInActor, services: ServicesDep, uow: UnitDep) -> Response:
+    return JsonResponse(UserOut.of(await services.users.current(uow, actor)))
 
 
 @router.post("/me/password", status_code=204, responses=errors(401), operation_id="changePassword")
 async def change_password(
-    body: ChangePasswordRequest, actor: SignedInActor, services: ServicesDep
+    body: ChangePasswordRequest, actor: SignedInActor, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    await services.auth.change_password(actor, body.current_password, body.new_password)
+    await services.auth.change_password(uow, actor, body.current_password, body.new_password)
     return Response(status_code=204, headers=NO_STORE)
 
 
 @router.get(
     "/me/sessions", response_model=SessionList, responses=errors(401), operation_id="listSessions"
 )
-async def my_sessions(actor: SignedInActor, services: ServicesDep) -> Response:
-    sessions = await services.auth.sessions(actor)
+async def my_sessions(actor: SignedInActor, services: ServicesDep, uow: UnitDep) -> Response:
+    sessions = await services.auth.sessions(uow, actor)
     body = {"data": [session_json(s, actor.session_id) for s in sessions]}
     return JsonResponse(body, headers=NO_STORE)
 
@@ -128,16 +132,20 @@ async def my_sessions(actor: SignedInActor, services: ServicesDep) -> Response:
     responses=errors(401, 404),
     operation_id="deleteSession",
 )
-async def end_session(session_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
-    await services.auth.end_session(actor, session_id)
+async def end_session(
+    session_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
+) -> Response:
+    await services.auth.end_session(uow, actor, session_id)
     return Response(status_code=204)
 
 
 @router.get(
     "/{user_id:not_me}", response_model=UserOut, responses=errors(401, 404), operation_id="getUser"
 )
-async def get_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
-    return JsonResponse(user_json(await services.users.get(actor, user_id)))
+async def get_user(
+    user_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
+) -> Response:
+    return JsonResponse(UserOut.of(await services.users.get(uow, actor, user_id)))
 
 
 @router.patch(
@@ -147,9 +155,13 @@ async def get_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep)
     operation_id="updateUser",
 )
 async def update_user(
-    user_id: IdPath, body: UpdateUserRequest, actor: SignedInActor, services: ServicesDep
+    user_id: IdPath,
+    body: UpdateUserRequest,
+    actor: SignedInActor,
+    services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
-    return JsonResponse(user_json(await services.users.update(actor, user_id, body)))
+    return JsonResponse(UserOut.of(await services.users.update(uow, actor, user_id, body)))
 
 
 @router.delete(
@@ -158,6 +170,8 @@ async def update_user(
     responses=errors(401, 403, 404, 409),
     operation_id="deleteUser",
 )
-async def delete_user(user_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
-    await services.users.delete(actor, user_id)
+async def delete_user(
+    user_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
+) -> Response:
+    await services.users.delete(uow, actor, user_id)
     return Response(status_code=204)

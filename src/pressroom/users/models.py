@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pressroom.kit.output import output
+from pressroom.kit.sorting import SortField
+from pressroom.users.sorting import UserSortKey
+
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, 2.5x the cost,
 # and a page of posts builds 120 of these records; nothing changes a record once built.
+@output
 @dataclass(slots=True)
 class Profile:
     first_name: str
@@ -37,7 +42,23 @@ class UserView:
 
 
 # Not frozen, like Profile (see there).
+@output
 @dataclass(slots=True)
 class Author:
     id: int
     profile: Profile
+
+
+NEWEST_FIRST = (SortField(UserSortKey.CREATED_AT, descending=True),)
+
+
+@dataclass(frozen=True, slots=True)
+class UserQuery:
+    """A user list as a service asks for it: who asks (only `users:manage` holders may find
+    users by their email, which no one else sees), which users, in which order. The repository
+    builds and caches the SQL; nothing here is SQL. Hashable and compared by value."""
+
+    reader_manages_users: bool
+    search: str | None = None
+    role: str | None = None
+    sort: tuple[SortField[UserSortKey], ...] = NEWEST_FIRST

@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    Select,
+    String,
+    bindparam,
+    delete,
+    exc,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from pressroom.db.direct import DirectQuery, ResultRow
-from pressroom.db.paging import fetch_page, fetch_slice
+from pressroom.db.paging import fetch_slice, page_statements, run_page
 from pressroom.db.tables import profiles, user_roles, user_settings, users
-from pressroom.kit.cursors import Slice, SliceRequest
+from pressroom.kit.cursors import Position
 from pressroom.kit.email_addresses import normalise_email
-from pressroom.kit.pagination import PageRequest
 from pressroom.kit.search import escape_like
 from pressroom.kit.sorting import SortField
-from pressroom.users.models import Profile, UserRecord
+from pressroom.kit.windows import Window, Windowed
+from pressroom.users.models import NEWEST_FIRST, Profile, UserQuery, UserRecord
 from pressroom.users.sorting import UserSortKey
+
+
+class EmailTaken(Exception):
+    """A live account already has this address (the unique index on lower(email) said so)."""
+
 
 # GraphQL user lists run newest first; their cursors name this key.
 USER_SLICE_KEY = "created_at"
@@ -125,17 +144,21 @@ class UserRepository:
         roles: Sequence[str],
         now: datetime,
     ) -> int:
-        user_id = await self.conn.scalar(
-            insert(users)
-            .values(
-                email=email,
-                email_verified=False,
-                password_hash=password_hash,
-                created_at=now,
-                updated_at=now,
+        try:
+            user_id = await self.conn.scalar(
+                insert(users)
+                .values(
+                    email=email,
+                    email_verified=False,
+                    password_hash=password_hash,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(users.c.id)
             )
-            .returning(users.c.id)
-        )
+        except exc.IntegrityError:
+            # Two sign-ups with one email raced past the check; the unique index decided.
+            raise EmailTaken(email) from None
         assert user_id is not None
         await self.conn.execute(
             insert(profiles).values(
@@ -155,48 +178,36 @@ class UserRepository:
         )
         return int(user_id)
 
-    async def page(
-        self,
-        *,
-        page: PageRequest,
-        sort: Sequence[SortField[UserSortKey]],
-        search: str | None,
-        search_email: bool,
-        role: str | None,
-    ) -> tuple[list[UserRecord], int]:
-        where = _list_conditions(search=search, search_email=search_email, role=role)
-        order_by = [_sort_column(field) for field in sort]
-        tie_breaker = users.c.id.desc() if sort[0].descending else users.c.id.asc()
-        rows, total = await fetch_page(
-            self.conn,
-            select(*_USER_COLUMNS).select_from(_USER_SOURCE),
-            source=_USER_SOURCE,
-            where=where,
-            order_by=[*order_by, tie_breaker],
-            page=page,
-        )
-        return [_record(row) for row in rows], total
+    async def find(self, query: UserQuery, window: Window) -> Windowed[UserRecord]:
+        """The live users `query` asks for, in its order, within `window`: from an offset by a
+        statement built once per shape, or after a cursor by keyset on (created_at, id), newest
+        first. Emails are matched only for a reader who may see them."""
+        shape, params = _shape_and_params(query)
+        if window.after is None and window.size > 0:
+            rows, total = await run_page(
+                self.conn, *_built_page(shape), window=window, params=params
+            )
+            items = [_record(row) for row in rows]
 
-    async def slice(
-        self,
-        *,
-        request: SliceRequest,
-        search: str | None,
-        search_email: bool,
-        role: str | None,
-    ) -> Slice[UserRecord]:
-        """Newest first, by keyset on (created_at, id)."""
+            def position_of(n: int) -> Position:
+                return Position(USER_SLICE_KEY, items[n].created_at, items[n].id)
+
+            has_next = window.offset + len(items) < total
+            return Windowed(items, total, has_next, window.offset > 0, position_of)
+        if query.sort != NEWEST_FIRST:
+            raise ValueError("user slices run newest first")
         found = await fetch_slice(
             self.conn,
-            select(*_USER_COLUMNS).select_from(_USER_SOURCE),
+            _USER_QUERY,
             source=_USER_SOURCE,
-            where=_list_conditions(search=search, search_email=search_email, role=role),
+            where=_where(shape),
+            params=params,
             key=users.c.created_at,
             tie=users.c.id,
-            request=request,
-            after=request.after_for(USER_SLICE_KEY),
+            size=window.size,
+            after=window.after_for(USER_SLICE_KEY),
         )
-        return found.as_slice([_record(row._mapping) for row in found.rows], USER_SLICE_KEY)
+        return found.windowed([_record(row._mapping) for row in found.rows], USER_SLICE_KEY)
 
     async def get_many(self, user_ids: Sequence[int]) -> dict[int, UserRecord]:
         """Live users by id, in one statement; unknown and deleted ids are left out."""
@@ -276,28 +287,59 @@ class UserRepository:
         )
 
 
-def _list_conditions(
-    *, search: str | None, search_email: bool, role: str | None
-) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [users.c.deleted_at.is_(None)]
-    if search:
+# A user list's SQL is built from its shape alone (which filters, whether emails are matched,
+# the order), every value bound, and cached by the shape's value.
+_SEARCH = func.lower(bindparam("search", type_=String))
+_EMAIL_SEARCH = func.lower(bindparam("email_search", type_=String))
+_NAME_MATCHES = (
+    func.lower(profiles.c.first_name).like(_SEARCH, escape="\\"),
+    func.lower(profiles.c.last_name).like(_SEARCH, escape="\\"),
+    func.lower(profiles.c.first_name + " " + profiles.c.last_name).like(_SEARCH, escape="\\"),
+)
+# Addresses are stored normalised; "ＡＮＮ" finds ann@example.com on both databases.
+_EMAIL_MATCHES = func.lower(users.c.email).like(_EMAIL_SEARCH, escape="\\")
+_HOLDS_ROLE = users.c.id.in_(
+    select(user_roles.c.user_id).where(user_roles.c.role == bindparam("role", type_=String))
+)
+_USER_QUERY = select(*_USER_COLUMNS).select_from(_USER_SOURCE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    searching: bool
+    emails_matched: bool
+    by_role: bool
+    sort: tuple[SortField[UserSortKey], ...]
+
+
+def _shape_and_params(query: UserQuery) -> tuple[_Shape, dict[str, Any]]:
+    params: dict[str, Any] = {}
+    if query.search:
         # Folded by the database like the column, so "Émile" finds Émile on SQLite too.
-        pattern = func.lower(f"%{escape_like(search)}%")
-        matches = [
-            func.lower(profiles.c.first_name).like(pattern, escape="\\"),
-            func.lower(profiles.c.last_name).like(pattern, escape="\\"),
-            func.lower(profiles.c.first_name + " " + profiles.c.last_name).like(
-                pattern, escape="\\"
-            ),
-        ]
-        if search_email:
-            # Addresses are stored normalised; "ＡＮＮ" finds ann@example.com on both databases.
-            email_pattern = func.lower(f"%{escape_like(normalise_email(search))}%")
-            matches.append(func.lower(users.c.email).like(email_pattern, escape="\\"))
+        params["search"] = f"%{escape_like(query.search)}%"
+        if query.reader_manages_users:
+            params["email_search"] = f"%{escape_like(normalise_email(query.search))}%"
+    if query.role:
+        params["role"] = query.role
+    shape = _Shape("search" in params, "email_search" in params, "role" in params, query.sort)
+    return shape, params
+
+
+def _where(shape: _Shape) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [users.c.deleted_at.is_(None)]
+    if shape.searching:
+        matches = [*_NAME_MATCHES, *([_EMAIL_MATCHES] if shape.emails_matched else [])]
         where.append(or_(*matches))
-    if role:
-        where.append(users.c.id.in_(select(user_roles.c.user_id).where(user_roles.c.role == role)))
+    if shape.by_role:
+        where.append(_HOLDS_ROLE)
     return where
+
+
+@functools.lru_cache(maxsize=64)
+def _built_page(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
+    order_by = [_sort_column(field) for field in shape.sort]
+    order_by.append(users.c.id.desc() if shape.sort[0].descending else users.c.id.asc())
+    return page_statements(_USER_QUERY, source=_USER_SOURCE, where=_where(shape), order_by=order_by)
 
 
 def _sort_column(field: SortField[UserSortKey]) -> ColumnElement[Any]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     EmailStr,
     Field,
@@ -16,9 +15,8 @@ from pydantic import (
 )
 
 from pressroom.auth.permissions import Role
-from pressroom.kit.clock import rfc3339
 from pressroom.kit.email_addresses import normalise_email
-from pressroom.kit.openapi import Page
+from pressroom.kit.output import SHOWN_TO_SOME, Pagination, Timestamp, output
 from pressroom.kit.validation import FREE_TEXT, SINGLE_LINE, InputModel
 from pressroom.users.models import Profile, UserView
 
@@ -102,61 +100,48 @@ class ChangePasswordRequest(InputModel):
     new_password: str = Field(max_length=MAX_PASSWORD_INPUT_CHARS)
 
 
-# Response shapes: documented in OpenAPI; endpoints render the dicts below directly.
+# Response shapes (kit/output.py). A profile is its record (`users.models.Profile`).
 
 
-class ProfileOut(BaseModel):
-    firstName: str  # noqa: N815
-    lastName: str  # noqa: N815
-    avatarUrl: str | None  # noqa: N815
-    bio: str | None
+@output
+@dataclass(slots=True)
+class SettingsOut:
+    email_notifications: bool
 
 
-class SettingsOut(BaseModel):
-    emailNotifications: bool  # noqa: N815
-
-
-class UserOut(BaseModel):
+@output
+@dataclass(slots=True, kw_only=True)
+class UserOut:
     """Full view for the user themself and users:manage holders; others: id, profile, createdAt."""
 
     id: int
-    email: str | None = None
-    emailVerified: bool | None = None  # noqa: N815
-    roles: list[str] | None = None
-    profile: ProfileOut
-    settings: SettingsOut | None = None
-    createdAt: datetime  # noqa: N815
-    updatedAt: datetime | None = None  # noqa: N815
+    email: Annotated[str | None, SHOWN_TO_SOME] = None
+    email_verified: Annotated[bool | None, SHOWN_TO_SOME] = None
+    roles: Annotated[tuple[str, ...] | None, SHOWN_TO_SOME] = None
+    profile: Profile
+    settings: Annotated[SettingsOut | None, SHOWN_TO_SOME] = None
+    created_at: Timestamp
+    updated_at: Annotated[Timestamp | None, SHOWN_TO_SOME] = None
+
+    @classmethod
+    def of(cls, view: UserView) -> UserOut:
+        user = view.user
+        if not view.full:
+            return cls(id=user.id, profile=user.profile, created_at=user.created_at)
+        return cls(
+            id=user.id,
+            email=user.email,
+            email_verified=user.email_verified,
+            roles=user.roles,
+            profile=user.profile,
+            settings=SettingsOut(user.email_notifications),
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
 
 
-class UserPage(Page[UserOut]):
-    pass
-
-
-def profile_json(profile: Profile) -> dict[str, Any]:
-    return {
-        "firstName": profile.first_name,
-        "lastName": profile.last_name,
-        "avatarUrl": profile.avatar_url,
-        "bio": profile.bio,
-    }
-
-
-def user_json(view: UserView) -> dict[str, Any]:
-    user = view.user
-    if not view.full:
-        return {
-            "id": user.id,
-            "profile": profile_json(user.profile),
-            "createdAt": rfc3339(user.created_at),
-        }
-    return {
-        "id": user.id,
-        "email": user.email,
-        "emailVerified": user.email_verified,
-        "roles": list(user.roles),
-        "profile": profile_json(user.profile),
-        "settings": {"emailNotifications": user.email_notifications},
-        "createdAt": rfc3339(user.created_at),
-        "updatedAt": rfc3339(user.updated_at),
-    }
+@output
+@dataclass(slots=True)
+class UserPage:
+    data: list[UserOut]
+    pagination: Pagination

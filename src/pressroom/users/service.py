@@ -6,13 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from pressroom.auth.actor import SESSION_ENDED, Actor
 from pressroom.auth.permissions import Permission, Role
 from pressroom.config import Settings
-from pressroom.db.engine import Database
+from pressroom.db.connection import Connection
+from pressroom.db.units import UnitOfWork
 from pressroom.events import payloads
 from pressroom.events.models import EventType
 from pressroom.events.recorder import EventRecorder
@@ -33,8 +31,9 @@ from pressroom.kit.passwords import PasswordHasher, password_problems
 from pressroom.kit.ratelimit import RateLimits
 from pressroom.kit.sorting import parse_sort
 from pressroom.kit.validation import parse_input
-from pressroom.users.models import Profile, UserRecord, UserView
-from pressroom.users.repository import UserRepository
+from pressroom.kit.windows import Window
+from pressroom.users.models import Profile, UserQuery, UserRecord, UserView
+from pressroom.users.repository import EmailTaken, UserRepository
 from pressroom.users.schemas import CreateUserRequest, UpdateUserRequest
 from pressroom.users.sorting import DEFAULT_USER_SORT, UserSortKey
 
@@ -51,7 +50,7 @@ class AccountSessions(Protocol):
     composition root (services.py), rather than import auth's repository: no cycle."""
 
     async def end_account_sessions(
-        self, conn: AsyncConnection, user_id: int, now: datetime
+        self, conn: Connection, user_id: int, now: datetime
     ) -> list[int]: ...
 
     async def forget_sessions(self, session_ids: list[int]) -> None: ...
@@ -60,7 +59,6 @@ class AccountSessions(Protocol):
 class UserService:
     def __init__(
         self,
-        db: Database,
         hasher: PasswordHasher,
         settings: Settings,
         metrics: Metrics,
@@ -68,7 +66,6 @@ class UserService:
         sessions: AccountSessions,
         events: EventRecorder,
     ) -> None:
-        self.db = db
         self.hasher = hasher
         self.settings = settings
         self.metrics = metrics
@@ -102,6 +99,7 @@ class UserService:
 
     async def sign_up(
         self,
+        uow: UnitOfWork,
         data: CreateUserRequest,
         roles: tuple[Role, ...] = (Role.USER,),
         client: ClientInfo | None = None,
@@ -116,11 +114,11 @@ class UserService:
                 self.limits.policies.sign_up_per_address, client.address, message=TOO_MANY_SIGN_UPS
             )
         self.check_new_password(data.password)
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             if await UserRepository(conn).email_taken(data.email):
                 raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]})
-        await self.db.idle()
-        password_hash = await self.hasher.hash(data.password)
+        async with uow.released() as no_connection:
+            password_hash = await self.hasher.hash(no_connection, data.password)
         profile = Profile(
             data.profile.first_name,
             data.profile.last_name,
@@ -128,7 +126,7 @@ class UserService:
             data.profile.bio,
         )
         try:
-            async with self.db.write() as conn:
+            async with uow.write() as conn:
                 repo = UserRepository(conn)
                 if await repo.email_taken(data.email):
                     raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]})
@@ -148,26 +146,26 @@ class UserService:
                 await self.events.record(
                     conn, payloads.user_event(EventType.USER_CREATED, user), now
                 )
-        except sa_exc.IntegrityError:
-            # Two sign-ups with one email raced past the check; the unique index decided.
+        except EmailTaken:
             raise Conflict(EMAIL_TAKEN, {"email": [EMAIL_TAKEN]}) from None
         self.metrics.count("sign_up")
         log.info("user_signed_up", target_user_id=user.id)
         return UserView(user, full=True)
 
-    async def get(self, actor: Actor, user_id: int) -> UserView:
+    async def get(self, uow: UnitOfWork, actor: Actor, user_id: int) -> UserView:
         actor.require_user_id()
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             user = await UserRepository(conn).get(user_id)
         if user is None:
             raise NotFound(USER_NOT_FOUND)
         return self._view(actor, user)
 
-    async def current(self, actor: Actor) -> UserView:
-        return await self.get(actor, actor.require_user_id())
+    async def current(self, uow: UnitOfWork, actor: Actor) -> UserView:
+        return await self.get(uow, actor, actor.require_user_id())
 
     async def list_users(
         self,
+        uow: UnitOfWork,
         actor: Actor,
         page: PageRequest,
         *,
@@ -179,18 +177,14 @@ class UserService:
         fields = parse_sort(sort, UserSortKey, DEFAULT_USER_SORT)
         if not manager and any(f.key is UserSortKey.EMAIL for f in fields):
             raise Forbidden("Sorting by email requires the users:manage permission")
-        async with self.db.read() as conn:
-            users, total = await UserRepository(conn).page(
-                page=page,
-                sort=fields,
-                search=search.strip() if search else None,
-                search_email=manager,
-                role=role,
-            )
-        return Page([self._view(actor, u) for u in users], page, total)
+        wanted = UserQuery(manager, search.strip() if search else None, role, fields)
+        async with uow.read() as conn:
+            found = await UserRepository(conn).find(wanted, Window.of_page(page))
+        return Page([self._view(actor, u) for u in found.items], page, found.total)
 
     async def list_slice(
         self,
+        uow: UnitOfWork,
         actor: Actor,
         request: SliceRequest,
         *,
@@ -199,23 +193,21 @@ class UserService:
     ) -> Slice[UserView]:
         """The cursor-paginated user list (GraphQL), newest first, under `list_users`' rules."""
         manager = self._may_list(actor, role)
-        async with self.db.read() as conn:
-            found = await UserRepository(conn).slice(
-                request=request,
-                search=search.strip() if search else None,
-                search_email=manager,
-                role=role,
-            )
+        wanted = UserQuery(manager, search.strip() if search else None, role)
+        async with uow.read() as conn:
+            found = (await UserRepository(conn).find(wanted, Window.of_slice(request))).slice()
         views = [self._view(actor, u) for u in found.items]
         return Slice(views, found.positions, found.total, found.has_next, found.has_previous)
 
-    async def views(self, actor: Actor, user_ids: Sequence[int]) -> dict[int, UserView]:
+    async def views(
+        self, uow: UnitOfWork, actor: Actor, user_ids: Sequence[int]
+    ) -> dict[int, UserView]:
         """Many users at once (authors of a post list), each as this actor may see them.
 
         Unlike `get`, anonymous callers may ask: a post's author is public (REST shows its id
         and profile on every post), and the public view shows nothing more.
         """
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             found = await UserRepository(conn).get_many(user_ids)
         return {user_id: self._view(actor, user) for user_id, user in found.items()}
 
@@ -231,10 +223,12 @@ class UserService:
                 raise ValidationFailed.on("role", f"unknown role {role!r}")
         return manager
 
-    async def update(self, actor: Actor, user_id: int, changes: UpdateUserRequest) -> UserView:
+    async def update(
+        self, uow: UnitOfWork, actor: Actor, user_id: int, changes: UpdateUserRequest
+    ) -> UserView:
         actor.require_user_id()
         given = changes.given()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = UserRepository(conn)
             await require_live_account(conn, actor, hold=False)
             target = _found(actor, user_id, await repo.get(user_id))
@@ -274,9 +268,9 @@ class UserService:
             )
         return self._view(actor, updated)
 
-    async def delete(self, actor: Actor, user_id: int) -> None:
+    async def delete(self, uow: UnitOfWork, actor: Actor, user_id: int) -> None:
         actor.require_user_id()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = UserRepository(conn)
             await require_live_account(conn, actor, hold=False)
             target = _found(actor, user_id, await repo.get(user_id))
@@ -301,7 +295,7 @@ class UserService:
         return UserView(user, full=actor.is_user(user.id) or actor.can(Permission.USERS_MANAGE))
 
 
-async def require_live_account(conn: AsyncConnection, actor: Actor, *, hold: bool = True) -> int:
+async def require_live_account(conn: Connection, actor: Actor, *, hold: bool = True) -> int:
     """The actor's user id, once their account is seen live inside the caller's write
     transaction, and with `hold` held so to its end (see `UserRepository.lock_live`).
 

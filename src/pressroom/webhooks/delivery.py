@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import httpx
 
-from pressroom.db.engine import Database
+from pressroom.db.units import UnitOfWork
 from pressroom.events.payloads import webhook_disabled
 from pressroom.events.recorder import EventRecorder
 from pressroom.kit.clock import utcnow
@@ -59,14 +59,12 @@ class Outcome(StrEnum):
 class WebhookDeliverer:
     def __init__(
         self,
-        db: Database,
         events: EventRecorder,
         queue: DeliveryQueue,
         guard: TargetGuard,
         metrics: Metrics,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.db = db
         self.events = events
         self.queue = queue
         self.guard = guard
@@ -88,23 +86,25 @@ class WebhookDeliverer:
             self._client = outbound_client(TIMEOUT_SECONDS)
         return self._client
 
-    async def attempt(self, delivery_id: int) -> Outcome:
-        claimed = await self._claim(delivery_id)
+    async def attempt(self, uow: UnitOfWork, delivery_id: int) -> Outcome:
+        claimed = await self._claim(uow, delivery_id)
         if isinstance(claimed, Outcome):
             return claimed
         started = time.monotonic()
-        status, error = await self._send(claimed)
+        # No connection is held while the receiver takes its time to answer.
+        async with uow.released():
+            status, error = await self._send(claimed)
         seconds = time.monotonic() - started
-        outcome, disabled = await self._settle(claimed, status, error, seconds)
+        outcome, disabled = await self._settle(uow, claimed, status, error, seconds)
         self.metrics.webhook_attempt(outcome.value, seconds)
         if disabled is not None:
             self.metrics.webhook_disabled(disabled)
             log.warning("webhook_disabled", endpoint_id=claimed.endpoint_id, reason=disabled)
         return outcome
 
-    async def _claim(self, delivery_id: int) -> ClaimedDelivery | Outcome:
+    async def _claim(self, uow: UnitOfWork, delivery_id: int) -> ClaimedDelivery | Outcome:
         now = self.clock()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = WebhookRepository(conn)
             claimed = await repo.claim(delivery_id, now, now + HOLD)
             if claimed is None:
@@ -168,6 +168,7 @@ class WebhookDeliverer:
 
     async def _settle(
         self,
+        uow: UnitOfWork,
         claimed: ClaimedDelivery,
         status: int | None,
         error: str | None,
@@ -175,7 +176,7 @@ class WebhookDeliverer:
     ) -> tuple[Outcome, str | None]:
         now = self.clock()
         duration_ms = round(seconds * 1000)
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = WebhookRepository(conn)
             if error is None:
                 if not await repo.settle(

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import Response
 from pydantic import Field, field_validator
 
-from pressroom.api.dependencies import ServicesDep, SignedInActor
+from pressroom.api.dependencies import ServicesDep, SignedInActor, UnitDep
 from pressroom.events.models import EventType
-from pressroom.kit.ids import MAX_ID, IdPath
+from pressroom.kit.bounds import MAX_ID
+from pressroom.kit.ids import IdPath
 from pressroom.kit.openapi import created, errors
 from pressroom.kit.query import ListQuery, documented, query_string
 from pressroom.kit.responses import JsonResponse
@@ -25,7 +26,9 @@ from pressroom.webhooks.schemas import (
     WebhookPage,
     WebhookWithSecretOut,
     delivery_json,
+    delivery_page_json,
     webhook_json,
+    webhook_page_json,
     webhook_with_secret_json,
 )
 
@@ -42,9 +45,9 @@ PRIVATE = {"Cache-Control": "no-store"}
     operation_id="createWebhook",
 )
 async def create_webhook(
-    body: CreateWebhookRequest, actor: SignedInActor, services: ServicesDep
+    body: CreateWebhookRequest, actor: SignedInActor, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    made = await services.webhooks.create(actor, body)
+    made = await services.webhooks.create(uow, actor, body)
     return JsonResponse(
         webhook_with_secret_json(made),
         status_code=201,
@@ -63,9 +66,10 @@ async def list_webhooks(
     query: Annotated[ListQuery, query_string(ListQuery)],
     actor: SignedInActor,
     services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
-    result = await services.webhooks.list_endpoints(actor, query.page_request)
-    return JsonResponse(result.to_json(webhook_json), headers=PRIVATE)
+    result = await services.webhooks.list_endpoints(uow, actor, query.page_request)
+    return JsonResponse(webhook_page_json(result), headers=PRIVATE)
 
 
 @router.get(
@@ -74,9 +78,11 @@ async def list_webhooks(
     responses=errors(401, 403, 404),
     operation_id="getWebhook",
 )
-async def get_webhook(webhook_id: IdPath, actor: SignedInActor, services: ServicesDep) -> Response:
+async def get_webhook(
+    webhook_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
+) -> Response:
     return JsonResponse(
-        webhook_json(await services.webhooks.get(actor, webhook_id)), headers=PRIVATE
+        webhook_json(await services.webhooks.get(uow, actor, webhook_id)), headers=PRIVATE
     )
 
 
@@ -87,9 +93,13 @@ async def get_webhook(webhook_id: IdPath, actor: SignedInActor, services: Servic
     operation_id="updateWebhook",
 )
 async def update_webhook(
-    webhook_id: IdPath, body: UpdateWebhookRequest, actor: SignedInActor, services: ServicesDep
+    webhook_id: IdPath,
+    body: UpdateWebhookRequest,
+    actor: SignedInActor,
+    services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
-    endpoint = await services.webhooks.update(actor, webhook_id, body)
+    endpoint = await services.webhooks.update(uow, actor, webhook_id, body)
     return JsonResponse(webhook_json(endpoint), headers=PRIVATE)
 
 
@@ -100,9 +110,9 @@ async def update_webhook(
     operation_id="deleteWebhook",
 )
 async def delete_webhook(
-    webhook_id: IdPath, actor: SignedInActor, services: ServicesDep
+    webhook_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    await services.webhooks.delete(actor, webhook_id)
+    await services.webhooks.delete(uow, actor, webhook_id)
     return Response(status_code=204)
 
 
@@ -113,9 +123,9 @@ async def delete_webhook(
     operation_id="rotateWebhookSecret",
 )
 async def rotate_secret(
-    webhook_id: IdPath, actor: SignedInActor, services: ServicesDep
+    webhook_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
 ) -> Response:
-    rotated = await services.webhooks.rotate_secret(actor, webhook_id)
+    rotated = await services.webhooks.rotate_secret(uow, actor, webhook_id)
     return JsonResponse(webhook_with_secret_json(rotated), headers=PRIVATE)
 
 
@@ -155,14 +165,15 @@ async def list_deliveries(
     query: Annotated[DeliveryListQuery, query_string(DeliveryListQuery)],
     actor: SignedInActor,
     services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
     where = DeliveryFilter(
         status=DeliveryStatus(query.status) if query.status else None,
         event_type=query.event_type,
         event_id=query.event_id,
     )
-    result = await services.webhooks.deliveries(actor, webhook_id, where, query.page_request)
-    return JsonResponse(result.to_json(delivery_json), headers=PRIVATE)
+    result = await services.webhooks.deliveries(uow, actor, webhook_id, where, query.page_request)
+    return JsonResponse(delivery_page_json(result), headers=PRIVATE)
 
 
 @router.post(
@@ -173,7 +184,11 @@ async def list_deliveries(
     operation_id="retryWebhookDelivery",
 )
 async def retry_delivery(
-    webhook_id: IdPath, delivery_id: IdPath, actor: SignedInActor, services: ServicesDep
+    webhook_id: IdPath,
+    delivery_id: IdPath,
+    actor: SignedInActor,
+    services: ServicesDep,
+    uow: UnitDep,
 ) -> Response:
-    retried = await services.webhooks.retry(actor, webhook_id, delivery_id)
+    retried = await services.webhooks.retry(uow, actor, webhook_id, delivery_id)
     return JsonResponse(delivery_json(retried), status_code=202, headers=PRIVATE)

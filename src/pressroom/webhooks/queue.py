@@ -2,7 +2,7 @@
 
 A delivery attempt is a row of `webhook_deliveries` with the time it is due. `DeliveryQueue`
 is told of each such row on the transaction that writes it, so whatever runs attempts learns of
-it exactly when it commits. `WebhookDeliverer.attempt(delivery_id)` is the work to run then.
+it exactly when it commits. `WebhookDeliverer.attempt(uow, delivery_id)` is the work to run then.
 
 PLACEHOLDER until background jobs land (docs/webhooks.md, "Running deliveries"): the rows
 themselves are the queue (`PolledDeliveries` records nothing more) and `DeliveryPoller` runs
@@ -20,6 +20,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pressroom.db.engine import Database
+from pressroom.db.units import UnitOfWork, unit_of_work
 from pressroom.kit.clock import utcnow
 from pressroom.kit.observability import get_logger
 from pressroom.webhooks.repository import WebhookRepository
@@ -49,7 +50,7 @@ class DeliveryPoller:
     def __init__(
         self,
         db: Database,
-        attempt: Callable[[int], Awaitable[object]],
+        attempt: Callable[[UnitOfWork, int], Awaitable[object]],
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
@@ -61,7 +62,9 @@ class DeliveryPoller:
         async with self.db.read() as conn:
             due = await WebhookRepository(conn).due_ids(self.clock(), POLL_BATCH)
         for delivery_id in due:
-            await self.attempt(delivery_id)
+            # A unit per attempt, as a job would have: one attempt's trouble stays its own.
+            async with unit_of_work(self.db) as uow:
+                await self.attempt(uow, delivery_id)
         return len(due)
 
     async def run_forever(self, idle_seconds: float = 1.0) -> None:

@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field, Strict, StringConstraints, field_validato
 
 from pressroom.events.models import EventType
 from pressroom.kit.clock import rfc3339
-from pressroom.kit.openapi import Page
 from pressroom.kit.outbound_http import MAX_URL_CHARS
+from pressroom.kit.output import Pagination, json_data
+from pressroom.kit.pagination import Page
 from pressroom.kit.validation import SINGLE_LINE, InputModel
 from pressroom.webhooks.models import CreatedEndpoint, DeliveryRecord, EndpointRecord
 
@@ -69,8 +70,9 @@ class WebhookWithSecretOut(WebhookOut):
     secret: str
 
 
-class WebhookPage(Page[WebhookOut]):
-    pass
+class WebhookPage(BaseModel):
+    data: list[WebhookOut]
+    pagination: Pagination
 
 
 class DeliveryOut(BaseModel):
@@ -86,8 +88,9 @@ class DeliveryOut(BaseModel):
     nextAttemptAt: datetime | None  # noqa: N815
 
 
-class DeliveryPage(Page[DeliveryOut]):
-    pass
+class DeliveryPage(BaseModel):
+    data: list[DeliveryOut]
+    pagination: Pagination
 
 
 def webhook_json(endpoint: EndpointRecord) -> dict[str, Any]:
@@ -120,3 +123,15 @@ def delivery_json(delivery: DeliveryRecord) -> dict[str, Any]:
         "createdAt": rfc3339(delivery.created_at),
         "nextAttemptAt": rfc3339(delivery.next_attempt_at),
     }
+
+
+def webhook_page_json(page: Page[EndpointRecord]) -> dict[str, Any]:
+    return _page_json([webhook_json(e) for e in page.items], page)
+
+
+def delivery_page_json(page: Page[DeliveryRecord]) -> dict[str, Any]:
+    return _page_json([delivery_json(d) for d in page.items], page)
+
+
+def _page_json(items: list[dict[str, Any]], page: Page[Any]) -> dict[str, Any]:
+    return {"data": items, "pagination": json_data(page.pagination())}

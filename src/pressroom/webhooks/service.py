@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from pressroom.auth.actor import Actor
 from pressroom.auth.permissions import Permission
-from pressroom.db.engine import Database
+from pressroom.db.connection import Connection
+from pressroom.db.units import UnitOfWork
 from pressroom.events.models import RecordedEvent
 from pressroom.kit.clock import utcnow
 from pressroom.kit.errors import Conflict, NotFound, ValidationFailed
@@ -41,7 +40,7 @@ class DeliveryFanout:
     def __init__(self, queue: DeliveryQueue) -> None:
         self.queue = queue
 
-    async def event_recorded(self, conn: AsyncConnection, event: RecordedEvent) -> None:
+    async def event_recorded(self, conn: Connection, event: RecordedEvent) -> None:
         repo = WebhookRepository(conn)
         endpoint_ids = await repo.subscribed(event.type)
         for delivery_id in await repo.add_deliveries(endpoint_ids, event.id, 1, event.occurred_at):
@@ -49,17 +48,18 @@ class DeliveryFanout:
 
 
 class WebhookService:
-    def __init__(self, db: Database, guard: TargetGuard, queue: DeliveryQueue) -> None:
-        self.db = db
+    def __init__(self, guard: TargetGuard, queue: DeliveryQueue) -> None:
         self.guard = guard
         self.queue = queue
 
-    async def create(self, actor: Actor, data: CreateWebhookRequest) -> CreatedEndpoint:
+    async def create(
+        self, uow: UnitOfWork, actor: Actor, data: CreateWebhookRequest
+    ) -> CreatedEndpoint:
         actor.require(Permission.USERS_MANAGE)
         await self._check_url(data.url)
         secret = new_secret()
         now = utcnow()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = WebhookRepository(conn)
             endpoint_id = await repo.create_endpoint(
                 url=data.url,
@@ -71,19 +71,21 @@ class WebhookService:
             endpoint = _found(await repo.get_endpoint(endpoint_id))
         return CreatedEndpoint(endpoint, secret)
 
-    async def list_endpoints(self, actor: Actor, page: PageRequest) -> Page[EndpointRecord]:
+    async def list_endpoints(
+        self, uow: UnitOfWork, actor: Actor, page: PageRequest
+    ) -> Page[EndpointRecord]:
         actor.require(Permission.USERS_MANAGE)
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             items, total = await WebhookRepository(conn).page_endpoints(page)
         return Page(items, page, total)
 
-    async def get(self, actor: Actor, endpoint_id: int) -> EndpointRecord:
+    async def get(self, uow: UnitOfWork, actor: Actor, endpoint_id: int) -> EndpointRecord:
         actor.require(Permission.USERS_MANAGE)
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             return _found(await WebhookRepository(conn).get_endpoint(endpoint_id))
 
     async def update(
-        self, actor: Actor, endpoint_id: int, changes: UpdateWebhookRequest
+        self, uow: UnitOfWork, actor: Actor, endpoint_id: int, changes: UpdateWebhookRequest
     ) -> EndpointRecord:
         actor.require(Permission.USERS_MANAGE)
         given = changes.given()
@@ -101,7 +103,7 @@ class WebhookService:
             # Enabled again by hand: its failures so far no longer count toward disabling it.
             values["disabled_reason"] = None if changes.enabled else DisabledReason.MANUAL.value
             values["failing_since"] = None
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = WebhookRepository(conn)
             current = _found(await repo.get_endpoint(endpoint_id, lock=True))
             if values.get("enabled") is False and not current.enabled:
@@ -111,17 +113,19 @@ class WebhookService:
             await repo.update_endpoint(endpoint_id, values)
             return _found(await repo.get_endpoint(endpoint_id))
 
-    async def delete(self, actor: Actor, endpoint_id: int) -> None:
+    async def delete(self, uow: UnitOfWork, actor: Actor, endpoint_id: int) -> None:
         actor.require(Permission.USERS_MANAGE)
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             if not await WebhookRepository(conn).delete_endpoint(endpoint_id):
                 raise NotFound(WEBHOOK_NOT_FOUND)
 
-    async def rotate_secret(self, actor: Actor, endpoint_id: int) -> CreatedEndpoint:
+    async def rotate_secret(
+        self, uow: UnitOfWork, actor: Actor, endpoint_id: int
+    ) -> CreatedEndpoint:
         actor.require(Permission.USERS_MANAGE)
         secret = new_secret()
         now = utcnow()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = WebhookRepository(conn)
             if not await repo.rotate_secret(endpoint_id, secret, now, now + PREVIOUS_SECRET_TTL):
                 raise NotFound(WEBHOOK_NOT_FOUND)
@@ -129,10 +133,15 @@ class WebhookService:
         return CreatedEndpoint(endpoint, secret)
 
     async def deliveries(
-        self, actor: Actor, endpoint_id: int, where: DeliveryFilter, page: PageRequest
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        endpoint_id: int,
+        where: DeliveryFilter,
+        page: PageRequest,
     ) -> Page[DeliveryRecord]:
         actor.require(Permission.USERS_MANAGE)
-        async with self.db.read() as conn:
+        async with uow.read() as conn:
             repo = WebhookRepository(conn)
             items, total = await repo.page_deliveries(endpoint_id, where, page)
             # Only an empty page needs telling "no deliveries" apart from "no such endpoint".
@@ -140,12 +149,14 @@ class WebhookService:
                 raise NotFound(WEBHOOK_NOT_FOUND)
         return Page(items, page, total)
 
-    async def retry(self, actor: Actor, endpoint_id: int, delivery_id: int) -> DeliveryRecord:
+    async def retry(
+        self, uow: UnitOfWork, actor: Actor, endpoint_id: int, delivery_id: int
+    ) -> DeliveryRecord:
         """A new attempt of that delivery's event to that endpoint, due now, whatever became of
         the earlier ones (a receiver that lost an event asks for it again)."""
         actor.require(Permission.USERS_MANAGE)
         now = utcnow()
-        async with self.db.write() as conn:
+        async with uow.write() as conn:
             repo = WebhookRepository(conn)
             endpoint = _found(await repo.get_endpoint(endpoint_id, lock=True))
             delivery = await repo.get_delivery(delivery_id)
