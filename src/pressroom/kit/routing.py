@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Callable, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, get_type_hints
@@ -58,13 +59,20 @@ class _PathParameter:
 class _Call:
     """One dependency (or the endpoint) as `DirectRoute` runs it."""
 
-    function: Callable[..., Coroutine[Any, Any, Any]]
+    function: Callable[..., Any]
+    # A yielding dependency (the request's unit of work) is entered here and left when the
+    # endpoint has returned or raised, before the response is sent: FastAPI's "function" scope.
+    yields: bool
     request_name: str | None
     dependencies: tuple[tuple[str, _Call], ...]
     path: tuple[_PathParameter, ...]
 
     async def solve(
-        self, request: Request, solved: dict[Any, Any], errors: list[Any]
+        self,
+        request: Request,
+        solved: dict[Any, Any],
+        errors: list[Any],
+        exits: AsyncExitStack,
     ) -> dict[str, Any]:
         """The arguments of this call, in FastAPI's order: each dependency first (one call per
         request however often it is named), then this call's own path parameters."""
@@ -74,11 +82,16 @@ class _Call:
                 arguments[name] = solved[dependency.function]
                 continue
             found: list[Any] = []
-            values = await dependency.solve(request, solved, found)
+            values = await dependency.solve(request, solved, found, exits)
             if found:
                 errors.extend(found)
                 continue
-            arguments[name] = solved[dependency.function] = await dependency.function(**values)
+            if dependency.yields:
+                entered = asynccontextmanager(dependency.function)(**values)
+                value = await exits.enter_async_context(entered)
+            else:
+                value = await dependency.function(**values)
+            arguments[name] = solved[dependency.function] = value
         for parameter in self.path:
             try:
                 arguments[parameter.name] = parameter.adapter.validate_python(
@@ -96,12 +109,15 @@ class _Call:
 
 def _plan(dependant: Dependant) -> _Call | None:
     """`dependant` as a `_Call`, or None where it uses what only FastAPI's solver handles:
-    query, header, cookie or body parameters, yielding or plain-`def` functions, security
-    scopes, an injected `Response` or `BackgroundTasks`, or a dependency that is not cached."""
+    query, header, cookie or body parameters, plain-`def` functions, a yielding function that is
+    not of the "function" scope, security scopes, an injected `Response` or `BackgroundTasks`,
+    or a dependency that is not cached."""
     function = dependant.call
+    yields = function is not None and inspect.isasyncgenfunction(function)
     if (
         function is None
-        or not inspect.iscoroutinefunction(function)
+        or not (inspect.iscoroutinefunction(function) or yields)
+        or (yields and dependant.scope != "function")
         or dependant.query_params
         or dependant.header_params
         or dependant.cookie_params
@@ -129,7 +145,7 @@ def _plan(dependant: Dependant) -> _Call | None:
         )
         for field in dependant.path_params
     )
-    return _Call(function, dependant.request_param_name, tuple(dependencies), path)
+    return _Call(function, yields, dependant.request_param_name, tuple(dependencies), path)
 
 
 def _annotated(annotation: Any, metadata: list[Any]) -> Any:
@@ -152,6 +168,7 @@ class DirectRoute(APIRoute):
         planned = _plan(self.dependant)
         if (
             planned is None
+            or planned.yields
             or self.body_field is not None
             or not (isinstance(returns, type) and issubclass(returns, Response))
         ):
@@ -160,10 +177,11 @@ class DirectRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             errors: list[Any] = []
-            arguments = await call.solve(request, {}, errors)
-            if errors:
-                raise RequestValidationError(errors)
-            response: Response = await call.function(**arguments)
+            async with AsyncExitStack() as exits:
+                arguments = await call.solve(request, {}, errors, exits)
+                if errors:
+                    raise RequestValidationError(errors)
+                response: Response = await call.function(**arguments)
             return response
 
         return handle
