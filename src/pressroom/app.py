@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +33,7 @@ from pressroom.posts import endpoints as post_endpoints
 from pressroom.services import Services
 from pressroom.tags import endpoints as tag_endpoints
 from pressroom.users import endpoints as user_endpoints
+from pressroom.webhooks import endpoints as webhook_endpoints
 
 # Probes and scrapes are not limited: a load balancer must see an instance as it is.
 UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics")
@@ -63,10 +65,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.runs_worker_in_process
             else None
         )
+        poller = (
+            asyncio.create_task(services.delivery_poller.run_forever())
+            if settings.webhook_delivery_in_process
+            else None
+        )
         try:
             yield
         finally:
             stop.set()
+            if poller is not None:
+                poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poller
             if worker is not None:
                 await worker
             await services.close()
@@ -98,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account_endpoints.me_router,
         tag_endpoints.router,
         post_endpoints.tag_posts_router,
+        webhook_endpoints.router,
         operations_router,
     )
     app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)

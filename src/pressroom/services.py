@@ -10,11 +10,13 @@ from pressroom.auth.revocations import RevokedSessions
 from pressroom.auth.service import AuthService
 from pressroom.config import Settings
 from pressroom.db.engine import Database
+from pressroom.events.recorder import EventRecorder
 from pressroom.idempotency.service import IdempotencyService
 from pressroom.jobs.service import JobService
 from pressroom.kit.client_address import TrustedProxies
 from pressroom.kit.hot_reads import HotReadCache
 from pressroom.kit.observability import Metrics
+from pressroom.kit.outbound_http import Resolver, TargetGuard, TargetPolicy
 from pressroom.kit.passwords import PasswordHasher
 from pressroom.kit.ratelimit import Policies, RateLimits
 from pressroom.kit.shared_state import SharedState
@@ -22,6 +24,9 @@ from pressroom.kit.tokens import AccessTokens
 from pressroom.posts.service import PostService
 from pressroom.tags.service import TagService
 from pressroom.users.service import UserService
+from pressroom.webhooks.delivery import WebhookDeliverer
+from pressroom.webhooks.queue import DeliveryPoller, PolledDeliveries
+from pressroom.webhooks.service import DeliveryFanout, WebhookService
 
 
 @dataclass(frozen=True)
@@ -43,9 +48,15 @@ class Services:
     idempotency: IdempotencyService
     # Keys the fingerprints of Idempotency-Key requests (kit/idempotency.py says why).
     idempotency_secret: bytes
+    events: EventRecorder
+    webhooks: WebhookService
+    deliverer: WebhookDeliverer
+    delivery_poller: DeliveryPoller
 
     @classmethod
-    def build(cls, settings: Settings, metrics: Metrics | None = None) -> Services:
+    def build(
+        cls, settings: Settings, metrics: Metrics | None = None, resolver: Resolver | None = None
+    ) -> Services:
         metrics = metrics or Metrics()
         db = Database(
             settings.database_url,
@@ -66,6 +77,17 @@ class Services:
         tokens = AccessTokens(settings)
         auth = AuthService(hasher, tokens, settings, metrics, limits, revoked)
         accounts = AccountService(hasher, settings, metrics, limits, revoked)
+        # Every event fans out to the webhooks subscribed to it, on the change's transaction.
+        queue = PolledDeliveries()
+        events = EventRecorder(DeliveryFanout(queue))
+        guard = TargetGuard(
+            TargetPolicy(
+                allow_http=not settings.is_production,
+                allow_private=settings.webhook_allow_private_targets,
+            ),
+            resolver,
+        )
+        deliverer = WebhookDeliverer(events, queue, guard, metrics)
         return cls(
             settings=settings,
             db=db,
@@ -87,17 +109,23 @@ class Services:
                 sessions=auth,
                 verification=accounts,
                 hot_reads=hot_reads,
+                events=events,
             ),
-            posts=PostService(metrics, settings, hot_reads),
-            tags=TagService(hot_reads),
+            posts=PostService(metrics, settings, hot_reads, events),
+            tags=TagService(hot_reads, events),
             jobs=JobService(),
             idempotency=IdempotencyService(settings.idempotency_key_ttl_seconds),
             idempotency_secret=hashlib.sha256(
                 b"pressroom idempotency fingerprints\0" + settings.signing_secret.encode()
             ).digest(),
+            events=events,
+            webhooks=WebhookService(guard, queue),
+            deliverer=deliverer,
+            delivery_poller=DeliveryPoller(db, deliverer.attempt),
         )
 
     async def close(self) -> None:
+        await self.deliverer.close()
         self.hasher.close()
         await self.hot_reads.close()
         await self.db.dispose()

@@ -164,6 +164,17 @@ OPERATION_IDS = {
     ("get", "/api/v1/tags/{slug}/posts"): "listTagPosts",
     ("patch", "/api/v1/tags/{slug}"): "updateTag",
     ("delete", "/api/v1/tags/{slug}"): "deleteTag",
+    ("post", "/api/v1/webhooks"): "createWebhook",
+    ("get", "/api/v1/webhooks"): "listWebhooks",
+    ("get", "/api/v1/webhooks/{webhook_id}"): "getWebhook",
+    ("patch", "/api/v1/webhooks/{webhook_id}"): "updateWebhook",
+    ("delete", "/api/v1/webhooks/{webhook_id}"): "deleteWebhook",
+    ("post", "/api/v1/webhooks/{webhook_id}/rotate-secret"): "rotateWebhookSecret",
+    ("get", "/api/v1/webhooks/{webhook_id}/deliveries"): "listWebhookDeliveries",
+    (
+        "post",
+        "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+    ): "retryWebhookDelivery",
     ("get", "/healthz"): "getHealth",
     ("get", "/readyz"): "getReadiness",
     ("get", "/metrics"): "getMetrics",
@@ -176,6 +187,14 @@ OPERATION_IDS = {
 }
 # Who must send a bearer token (docs/api.md "authenticated", "self", posts:write...), who may.
 NEEDS_A_TOKEN = {
+    ("post", "/webhooks"),
+    ("get", "/webhooks"),
+    ("get", "/webhooks/{webhook_id}"),
+    ("patch", "/webhooks/{webhook_id}"),
+    ("delete", "/webhooks/{webhook_id}"),
+    ("post", "/webhooks/{webhook_id}/rotate-secret"),
+    ("get", "/webhooks/{webhook_id}/deliveries"),
+    ("post", "/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"),
     ("post", "/posts"),
     ("patch", "/posts/{post_id}"),
     ("delete", "/posts/{post_id}"),
@@ -202,12 +221,14 @@ TAKES_A_TOKEN = {
     ("get", "/tags/{slug}/posts"),
 }
 BEARER = [{"bearerAuth": []}]
-# The only input fields a client may set to null: clearing an optional profile field.
+# The only input fields a client may set to null: clearing an optional profile field, or a
+# webhook's description.
 NULLABLE_INPUTS = {
     "ProfileInput.avatarUrl",
     "ProfileInput.bio",
     "ProfileChanges.avatarUrl",
     "ProfileChanges.bio",
+    "UpdateWebhookRequest.description",
 }
 
 

@@ -1,5 +1,5 @@
-"""Table definitions (SQLAlchemy Core): users, profiles, posts and tags, plus roles, settings and
-sessions.
+"""Table definitions (SQLAlchemy Core): users, profiles, posts and tags, plus roles, settings,
+sessions, events and webhooks.
 
 Migrations in `migrations/versions/` create these; queries in the repositories use them.
 """
@@ -240,3 +240,69 @@ idempotency_keys = Table(
     UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),
 )
 Index("ix_idempotency_keys_expires_at", idempotency_keys.c.expires_at)
+
+# What changed (docs/webhooks.md), written in the change's transaction; `data` is JSON text, the
+# resource as an anonymous reader would see it. Ids only grow: they order an endpoint's deliveries.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("type", String(64), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("data", Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("url", String(2048), nullable=False),
+    Column("description", String(500), nullable=True),
+    # JSON list of event types.
+    Column("events", Text, nullable=False),
+    # Kept to sign with (an HMAC needs the key itself), never shown after creation or rotation.
+    Column("secret", String(100), nullable=False),
+    # The secret before the last rotation, still signing until `previous_secret_expires_at`.
+    Column("previous_secret", String(100), nullable=True),
+    Column("previous_secret_expires_at", UtcDateTime, nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    # Why the server disabled it ("gone": 410; "failing": five days of failures); null otherwise.
+    Column("disabled_reason", String(32), nullable=True),
+    # The first failed delivery since the last success; null while deliveries succeed.
+    Column("failing_since", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# One row per attempt to deliver one event to one endpoint: the delivery log.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "endpoint_id", Id, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("event_id", Id, ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    # pending → succeeded | failed
+    Column("status", String(16), nullable=False),
+    Column("response_status", Integer, nullable=True),
+    Column("duration_ms", Integer, nullable=True),
+    Column("error", String(500), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    # Pending: when it is due (pushed forward while an attempt holds it). Failed: when the next
+    # attempt is due, null when none will be made.
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    sqlite_autoincrement=True,
+)
+Index(
+    "ix_webhook_deliveries_endpoint_id", webhook_deliveries.c.endpoint_id, webhook_deliveries.c.id
+)
+Index(
+    "ix_webhook_deliveries_status",
+    webhook_deliveries.c.status,
+    webhook_deliveries.c.next_attempt_at,
+)
+Index("ix_webhook_deliveries_event_id", webhook_deliveries.c.event_id)

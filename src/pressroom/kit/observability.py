@@ -204,12 +204,39 @@ class Metrics:
             ["event"],
             registry=own,
         )
+        # Webhooks (docs/webhooks.md): each attempt by how it ended, how long the receiver took,
+        # and endpoints the server switched off (410 Gone, or failing for five days).
+        self.webhook_deliveries = Counter(
+            "pressroom_webhook_deliveries",
+            "Webhook delivery attempts by outcome (succeeded, retrying, failed)",
+            ["outcome"],
+            registry=own,
+        )
+        self.webhook_latency = Histogram(
+            "pressroom_webhook_delivery_duration_seconds",
+            "Time from sending a webhook to its receiver's answer (or the failure)",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=own,
+        )
+        self.webhook_endpoints_disabled = Counter(
+            "pressroom_webhook_endpoints_disabled",
+            "Webhook endpoints disabled by the server, by reason (gone, failing)",
+            ["reason"],
+            registry=own,
+        )
 
         # Label look-ups take a lock and build a key each time; a request's pair is kept.
         self._request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def count(self, event: str) -> None:
         self.events.labels(event=event).inc()
+
+    def webhook_attempt(self, outcome: str, seconds: float) -> None:
+        self.webhook_deliveries.labels(outcome=outcome).inc()
+        self.webhook_latency.observe(seconds)
+
+    def webhook_disabled(self, reason: str) -> None:
+        self.webhook_endpoints_disabled.labels(reason=reason).inc()
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)

@@ -72,11 +72,20 @@ def json_bytes(content: Any) -> bytes:
     serializer, plain JSON data (dicts, lists) through orjson."""
     if isinstance(content, dict | list):
         return orjson.dumps(content)
-    shape = type(content)
+    return _serializer(type(content)).to_json(content)
+
+
+def json_data(content: Any) -> Any:
+    """What `json_bytes` would write, as JSON values (dicts, lists, strings) rather than bytes:
+    for data stored or sent inside another document (an event's `data`), in the same shape."""
+    return _serializer(type(content)).to_python(content, mode="json")
+
+
+def _serializer(shape: type) -> SchemaSerializer:
     serializer = _SERIALIZERS.get(shape)
     if serializer is None:
         serializer = _SERIALIZERS[shape] = TypeAdapter(shape).serializer
-    return serializer.to_json(content)
+    return serializer
 
 
 @output

@@ -13,6 +13,9 @@ from pressroom.auth.permissions import Permission
 from pressroom.config import Settings
 from pressroom.db.connection import Connection
 from pressroom.db.units import UnitOfWork
+from pressroom.events import payloads
+from pressroom.events.models import EventType
+from pressroom.events.recorder import EventRecorder
 from pressroom.kit.clock import utcnow
 from pressroom.kit.conditional import Precondition, require_current
 from pressroom.kit.cursors import Slice, SliceRequest
@@ -46,10 +49,13 @@ def _may_delete(actor: Actor, post: PostRecord) -> bool:
 
 
 class PostService:
-    def __init__(self, metrics: Metrics, settings: Settings, hot_reads: HotReadCache) -> None:
+    def __init__(
+        self, metrics: Metrics, settings: Settings, hot_reads: HotReadCache, events: EventRecorder
+    ) -> None:
         self.metrics = metrics
         self.verification_required = settings.email_verification_required
         self.hot_reads = hot_reads
+        self.events = events
 
     async def repair_counters(
         self,
@@ -158,15 +164,21 @@ class PostService:
             if self.verification_required:
                 await require_verified_email(conn, user_id)
             repo = PostRepository(conn)
+            now = utcnow()
             post_id = await repo.create(
                 user_id=user_id,
                 title=data.title,
                 content=data.content,
                 published=data.published,
-                now=utcnow(),
+                now=now,
             )
             await self._attach_tags(repo, post_id, tag_names)
             post = _found(await repo.get(post_id))
+            await self.events.record(conn, payloads.post_event(EventType.POST_CREATED, post), now)
+            if post.published:
+                await self.events.record(
+                    conn, payloads.post_event(EventType.POST_PUBLISHED, post), now
+                )
             if receipt is not None:
                 await receipt.record(conn, post)
         await self.hot_reads.changed()
@@ -200,7 +212,9 @@ class PostService:
                 field: getattr(changes, field) for field in ("title", "content") if field in given
             }
             publishing = False
+            flipped = False
             if "published" in given and changes.published != post.published:
+                flipped = True
                 values["published"] = changes.published
                 values["published_at"] = now if changes.published else None
                 publishing = bool(changes.published)
@@ -216,6 +230,12 @@ class PostService:
             # The post's author may have been deleted meanwhile (their row is not held): the post
             # left with them, so this edit is undone and answered as for a missing post.
             updated = _found(await repo.get(post_id))
+            await self.events.record(
+                conn, payloads.post_event(EventType.POST_UPDATED, updated), now
+            )
+            if flipped:
+                flip = EventType.POST_PUBLISHED if publishing else EventType.POST_UNPUBLISHED
+                await self.events.record(conn, payloads.post_event(flip, updated), now)
         await self.hot_reads.changed()
         if publishing:
             self.metrics.count("post_published")
@@ -232,6 +252,7 @@ class PostService:
                 raise Forbidden("You may only delete your own posts")
             require_current(expected, post)
             await repo.delete(post_id)
+            await self.events.record(conn, payloads.post_deleted(post_id), utcnow())
         await self.hot_reads.changed()
 
     async def _locked(

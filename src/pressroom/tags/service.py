@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pressroom.auth.actor import Actor, reader_of
+from pressroom.auth.actor import ANONYMOUS, Actor, reader_of
 from pressroom.auth.permissions import Permission
 from pressroom.db.units import UnitOfWork
+from pressroom.events import payloads
+from pressroom.events.recorder import EventRecorder
+from pressroom.kit.clock import utcnow
 from pressroom.kit.conditional import Precondition, require_current
 from pressroom.kit.cursors import Slice, SliceRequest
 from pressroom.kit.errors import Conflict, NotFound
@@ -23,8 +26,9 @@ TAG_NOT_FOUND = "Tag not found"
 
 
 class TagService:
-    def __init__(self, hot_reads: HotReadCache) -> None:
+    def __init__(self, hot_reads: HotReadCache, events: EventRecorder) -> None:
         self.hot_reads = hot_reads
+        self.events = events
 
     async def list_tags(
         self, uow: UnitOfWork, page: PageRequest, sort: str | None = None
@@ -71,6 +75,8 @@ class TagService:
             if updated is None:
                 # Deleted meanwhile (PostgreSQL, READ COMMITTED): the raise undoes the rename.
                 raise NotFound(TAG_NOT_FOUND)
+            public = await repo.by_slug(updated.slug, reader_of(ANONYMOUS))
+            await self.events.record(conn, payloads.tag_updated(updated.id, public), utcnow())
         await self.hot_reads.changed()
         return updated
 
@@ -82,6 +88,7 @@ class TagService:
             repo = TagRepository(conn)
             tag = await self._held(repo, slug, expected)
             await repo.delete(tag.id)
+            await self.events.record(conn, payloads.tag_deleted(tag.id), utcnow())
         await self.hot_reads.changed()
 
     @staticmethod

@@ -11,6 +11,9 @@ from pressroom.auth.permissions import Permission, Role
 from pressroom.config import Settings
 from pressroom.db.connection import Connection
 from pressroom.db.units import UnitOfWork
+from pressroom.events import payloads
+from pressroom.events.models import EventType
+from pressroom.events.recorder import EventRecorder
 from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.clock import utcnow
 from pressroom.kit.conditional import Precondition, require_current
@@ -77,6 +80,7 @@ class UserService:
         sessions: AccountSessions,
         verification: VerificationMail,
         hot_reads: HotReadCache,
+        events: EventRecorder,
     ) -> None:
         self.hot_reads = hot_reads
         self.hasher = hasher
@@ -85,6 +89,7 @@ class UserService:
         self.limits = limits
         self.sessions = sessions
         self.verification = verification
+        self.events = events
 
     def check_new_password(self, password: str, field: str = "password") -> None:
         problems = password_problems(password, self.settings.password_policy)
@@ -158,6 +163,9 @@ class UserService:
                 # What was just written, as `get` would read it back, without a statement.
                 user = UserRecord(
                     user_id, data.email, False, tuple(role_names), profile, True, now, now
+                )
+                await self.events.record(
+                    conn, payloads.user_event(EventType.USER_CREATED, user), now
                 )
                 if receipt is not None:
                     await receipt.record(conn, UserView(user, full=True))
@@ -291,6 +299,9 @@ class UserService:
             updated = _found(actor, user_id, await repo.get(user_id))
             if not current:
                 raise PreconditionFailed()
+            await self.events.record(
+                conn, payloads.user_event(EventType.USER_UPDATED, updated), now
+            )
         await self.hot_reads.changed()
         return self._view(actor, updated)
 
@@ -313,6 +324,7 @@ class UserService:
                     raise PreconditionFailed()  # changed meanwhile, by someone else
                 raise _gone(actor, user_id)  # deleted meanwhile, by someone else
             ended = await self.sessions.end_account_sessions(conn, user_id, now)
+            await self.events.record(conn, payloads.user_deleted(user_id), now)
         await self.sessions.forget_sessions(ended)
         await self.hot_reads.changed()
         log.info("user_deleted", target_user_id=user_id)

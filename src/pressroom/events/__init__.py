@@ -1,0 +1,1 @@
+"""Events (docs/webhooks.md): what changed, recorded in the change's own transaction."""
