@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,26 +57,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # a spike in any latency percentile it lands in (docs/performance.md).
         gc.collect()
         gc.freeze()
-        # The embedded default needs no other process: mail goes out from here (docs/operations.md).
+        # The embedded default needs no other process: mail and webhook deliveries go out from
+        # here (docs/operations.md).
         stop = asyncio.Event()
         worker = (
             asyncio.create_task(Worker(services).run(stop))
             if settings.runs_worker_in_process
             else None
         )
-        poller = (
-            asyncio.create_task(services.delivery_poller.run_forever())
-            if settings.webhook_delivery_in_process
-            else None
-        )
         try:
             yield
         finally:
             stop.set()
-            if poller is not None:
-                poller.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await poller
             if worker is not None:
                 await worker
             await services.close()

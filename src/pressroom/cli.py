@@ -357,7 +357,7 @@ def worker(
         int | None, typer.Option(min=1, help="jobs at once; default: $WORKER_CONCURRENCY or 4")
     ] = None,
 ) -> None:
-    """Run background jobs (mail) until stopped; any number of workers share the work."""
+    """Run background jobs (mail, webhook deliveries) until stopped; any number share the work."""
     from pressroom.jobs.worker import Worker
     from pressroom.services import Services
 

@@ -98,8 +98,6 @@ class Settings(BaseSettings):
     # Webhook URLs may resolve to loopback, private or link-local addresses (a receiver on this
     # machine or network): for development and test rigs only (docs/webhooks.md).
     webhook_allow_private_targets: bool = False
-    # PLACEHOLDER until background jobs land: the in-process loop that sends due deliveries.
-    webhook_delivery_in_process: bool = True
 
     # Mail (docs/api.md, "Accounts by email"). Without SMTP_URL, development writes `.eml` files.
     smtp_url: str | None = None

@@ -25,7 +25,7 @@ from pressroom.posts.service import PostService
 from pressroom.tags.service import TagService
 from pressroom.users.service import UserService
 from pressroom.webhooks.delivery import WebhookDeliverer
-from pressroom.webhooks.queue import DeliveryPoller, PolledDeliveries
+from pressroom.webhooks.queue import DeliveryJobs
 from pressroom.webhooks.service import DeliveryFanout, WebhookService
 
 
@@ -51,7 +51,6 @@ class Services:
     events: EventRecorder
     webhooks: WebhookService
     deliverer: WebhookDeliverer
-    delivery_poller: DeliveryPoller
 
     @classmethod
     def build(
@@ -77,8 +76,9 @@ class Services:
         tokens = AccessTokens(settings)
         auth = AuthService(hasher, tokens, settings, metrics, limits, revoked)
         accounts = AccountService(hasher, settings, metrics, limits, revoked)
-        # Every event fans out to the webhooks subscribed to it, on the change's transaction.
-        queue = PolledDeliveries()
+        # Every event fans out to the webhooks subscribed to it, on the change's transaction,
+        # each delivery attempt a background job written there too.
+        queue = DeliveryJobs()
         events = EventRecorder(DeliveryFanout(queue))
         guard = TargetGuard(
             TargetPolicy(
@@ -121,7 +121,6 @@ class Services:
             events=events,
             webhooks=WebhookService(guard, queue),
             deliverer=deliverer,
-            delivery_poller=DeliveryPoller(db, deliverer.attempt),
         )
 
     async def close(self) -> None:

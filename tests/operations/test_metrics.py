@@ -145,10 +145,7 @@ def test_with_two_workers_every_scrape_counts_every_workers_requests(tmp_path: P
 
 
 def test_a_worker_that_died_keeps_its_requests_but_not_its_pool(tmp_path: Path) -> None:
-    # No in-process webhook sender: it would connect the replacement worker within a second,
-    # and this test needs a worker that has not touched the database yet.
-    settings = {**pool_of_three(tmp_path), "WEBHOOK_DELIVERY_IN_PROCESS": "false"}
-    with running_server(tmp_path, workers=2, **settings) as server:
+    with running_server(tmp_path, workers=2, **pool_of_three(tmp_path)) as server:
         directory = workers_directory(server)
         made = spread_requests(server, directory)
         victim = int(next(iter(tags_requests_by_worker(directory))))

@@ -1,10 +1,12 @@
 """Webhook tests: a real receiver on loopback (allowed by WEBHOOK_ALLOW_PRIVATE_TARGETS), a
-clock the tests move instead of waiting out the retry schedule, and the in-process sender."""
+clock the tests move instead of waiting out the retry schedule, and a real job worker (the one
+`pressroom worker` runs) that makes the deliveries."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import orjson
@@ -12,10 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from pressroom.db.tables import events
-from pressroom.db.units import unit_of_work
+from pressroom.jobs.worker import Worker
 from pressroom.kit.clock import utcnow
 from pressroom.services import Services
-from pressroom.webhooks.delivery import Outcome
 from tests.conftest import Person
 from tests.webhooks.receiver import Receiver, running
 
@@ -39,12 +40,27 @@ def settings_overrides() -> dict[str, Any]:
     return {"webhook_allow_private_targets": True}
 
 
+class MailNowhere:
+    """Sign-ups queue verification mail beside the deliveries; these tests do not read it."""
+
+    async def send(self, message: EmailMessage) -> None:
+        return None
+
+
 @pytest.fixture
 def clock(services: Services) -> MovableClock:
     moved = MovableClock()
     services.deliverer.clock = moved
-    services.delivery_poller.clock = moved
     return moved
+
+
+def job_worker(services: Services, clock: MovableClock, **options: Any) -> Worker:
+    return Worker(services, sender=MailNowhere(), clock=clock, poll_seconds=0.05, **options)
+
+
+@pytest.fixture
+def worker(services: Services, clock: MovableClock) -> Worker:
+    return job_worker(services, clock)
 
 
 @pytest.fixture
@@ -58,23 +74,6 @@ async def subscribe(admin: Person, url: str, *event_types: str) -> dict[str, Any
     assert reply.status_code == 201, reply.text
     body: dict[str, Any] = reply.json()
     return body
-
-
-async def attempt(services: Services, delivery_id: int) -> Outcome:
-    """One attempt, in a unit of work of its own, as the worker runs it."""
-    async with unit_of_work(services.db) as uow:
-        return await services.deliverer.attempt(uow, delivery_id)
-
-
-async def deliver_due(services: Services) -> int:
-    """Runs every attempt due now, as the worker would, until none is left; how many ran."""
-    total = 0
-    for _ in range(100):
-        looked_at = await services.delivery_poller.run_due()
-        if not looked_at:
-            return total
-        total += looked_at
-    raise AssertionError("deliveries kept coming due")
 
 
 async def recorded_events(services: Services) -> list[tuple[str, dict[str, Any]]]:

@@ -1,35 +1,47 @@
-"""Deliveries to a real receiver on loopback: signed as Standard Webhooks, retried with the same
-`webhook-id`, logged attempt by attempt, disabled on 410, signed twice during a rotation."""
+"""Deliveries made by real job workers to a real receiver on loopback: signed as Standard
+Webhooks, retried with the same `webhook-id`, logged attempt by attempt, disabled on 410, signed
+twice during a rotation, one worker at a time per attempt, and picked up after a worker dies."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
 import threading
 from datetime import timedelta
+from typing import Any
 
 import orjson
 import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from pressroom.db.tables import webhook_deliveries
+from pressroom.db.tables import jobs, webhook_deliveries
+from pressroom.jobs.repository import JobRepository
+from pressroom.jobs.worker import Worker
+from pressroom.kit.clock import utcnow
 from pressroom.services import Services
-from pressroom.webhooks.delivery import HOLD, Outcome
-from pressroom.webhooks.repository import WebhookRepository
+from pressroom.webhooks.queue import DELIVERY_JOB, DeliveryJobs
 from tests.conftest import Person
-from tests.webhooks.conftest import MovableClock, attempt, deliver_due, subscribe
+from tests.operations.processes import PRESSROOM, server_env
+from tests.webhooks.conftest import MovableClock, job_worker, subscribe
 from tests.webhooks.receiver import Receiver, running
 
 POST = {"title": "Hello", "content": "World", "published": True}
 
 
 async def test_signature_verifies_with_the_standard_webhooks_library(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     hook = await subscribe(admin, receiver.url, "post.created")
     created = (await author.post("/posts", json=POST)).json()
 
-    await deliver_due(services)
+    await worker.drain()
 
     (arrival,) = receiver.arrivals
     event = Webhook(hook["secret"]).verify(arrival.body, arrival.headers)
@@ -40,17 +52,22 @@ async def test_signature_verifies_with_the_standard_webhooks_library(
 
 
 async def test_a_receiver_failing_twice_gets_the_same_webhook_id_three_times(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     receiver.answers = [500, 503]
     hook = await subscribe(admin, receiver.url, "post.created")
     await author.post("/posts", json=POST)
 
-    await deliver_due(services)
+    await worker.drain()
     clock.advance(timedelta(seconds=6))  # past the first retry's 5 s (and its jitter)
-    await deliver_due(services)
+    await worker.drain()
     clock.advance(timedelta(minutes=6))
-    await deliver_due(services)
+    await worker.drain()
 
     assert len(receiver.arrivals) == 3
     assert len({a.headers["webhook-id"] for a in receiver.arrivals}) == 1
@@ -70,19 +87,24 @@ async def test_a_receiver_failing_twice_gets_the_same_webhook_id_three_times(
 
 
 async def test_retries_follow_the_schedule_then_fail(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     receiver.default = 500
     hook = await subscribe(admin, receiver.url, "post.created")
     await author.post("/posts", json=POST)
-    await deliver_due(services)
+    await worker.drain()
     for wait in (5, 300, 1800, 7200, 18000, 36000):
         clock.advance(timedelta(seconds=wait * 0.85))
-        assert await deliver_due(services) == 0, "a retry came before its time"
+        assert await worker.drain() == 0, "a retry came before its time"
         clock.advance(timedelta(seconds=wait * 0.3))
-        assert await deliver_due(services) == 1
+        assert await worker.drain() == 1
     clock.advance(timedelta(days=2))
-    assert await deliver_due(services) == 0
+    assert await worker.drain() == 0
 
     log = (await admin.get(f"/webhooks/{hook['id']}/deliveries")).json()
     assert [d["attempt"] for d in log["data"]] == [7, 6, 5, 4, 3, 2, 1]
@@ -92,15 +114,15 @@ async def test_retries_follow_the_schedule_then_fail(
 
 
 async def test_410_disables_the_endpoint_at_once_and_an_event_says_so(
-    services: Services, admin: Person, author: Person, clock: MovableClock
+    services: Services, admin: Person, author: Person, clock: MovableClock, worker: Worker
 ) -> None:
     with running(Receiver(default=410)) as gone, running(Receiver()) as watcher:
         hook = await subscribe(admin, gone.url, "post.created")
         await subscribe(admin, watcher.url, "webhook.disabled")
         await author.post("/posts", json=POST)
-        await deliver_due(services)
+        await worker.drain()
         clock.advance(timedelta(days=1))
-        await deliver_due(services)
+        await worker.drain()
 
         assert len(gone.arrivals) == 1
         shown = (await admin.get(f"/webhooks/{hook['id']}")).json()
@@ -110,7 +132,7 @@ async def test_410_disables_the_endpoint_at_once_and_an_event_says_so(
         assert orjson.loads(notice.body)["data"] == {"id": hook["id"], "reason": "gone"}
 
         await author.post("/posts", json=POST)  # a disabled endpoint is sent nothing more
-        await deliver_due(services)
+        await worker.drain()
         assert len(gone.arrivals) == 1
     metrics = (await admin.http.get("http://testserver/metrics")).text
     assert 'pressroom_webhook_endpoints_disabled_total{reason="gone"} 1.0' in metrics
@@ -120,33 +142,48 @@ async def test_410_disables_the_endpoint_at_once_and_an_event_says_so(
 
 
 async def test_an_endpoint_failing_for_five_days_is_disabled(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     receiver.default = 500
     hook = await subscribe(admin, receiver.url, "post.created")
     for _day in range(6):
         await author.post("/posts", json=POST)
-        await deliver_due(services)
+        await worker.drain()
         clock.advance(timedelta(days=1))
-    await deliver_due(services)
+    await worker.drain()
     shown = (await admin.get(f"/webhooks/{hook['id']}")).json()
     assert (shown["enabled"], shown["disabledReason"]) == (False, "failing")
 
 
 async def test_a_success_resets_the_five_days(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     hook = await subscribe(admin, receiver.url, "post.created")
     for day in range(8):
         receiver.default = 204 if day == 4 else 500
         await author.post("/posts", json=POST)
-        await deliver_due(services)
+        await worker.drain()
         clock.advance(timedelta(days=1))
     assert (await admin.get(f"/webhooks/{hook['id']}")).json()["enabled"] is True
 
 
 async def test_rotation_signs_with_both_secrets_for_a_day(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     hook = await subscribe(admin, receiver.url, "post.created")
     rotated = (await admin.post(f"/webhooks/{hook['id']}/rotate-secret")).json()
@@ -154,7 +191,7 @@ async def test_rotation_signs_with_both_secrets_for_a_day(
     assert rotated["secret"].startswith("whsec_")
 
     await author.post("/posts", json=POST)
-    await deliver_due(services)
+    await worker.drain()
     (during,) = receiver.arrivals
     assert len(during.headers["webhook-signature"].split(" ")) == 2
     Webhook(hook["secret"]).verify(during.body, during.headers)
@@ -163,7 +200,7 @@ async def test_rotation_signs_with_both_secrets_for_a_day(
     clock.advance(timedelta(hours=24, minutes=1))
     await author.post("/posts", json=POST)
     # The post's event is due at the real time it was recorded, which the moved clock passed.
-    await deliver_due(services)
+    await worker.drain()
     after = receiver.arrivals[1]
     assert len(after.headers["webhook-signature"].split(" ")) == 1
     Webhook(rotated["secret"]).verify(after.body, after.headers)
@@ -172,51 +209,74 @@ async def test_rotation_signs_with_both_secrets_for_a_day(
 
 
 async def test_events_reach_an_endpoint_in_order_unless_a_retry_is_pending(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     receiver.answers = [500]
-    await subscribe(admin, receiver.url, "post.created")
-    first = (await author.post("/posts", json={**POST, "title": "first"})).json()
-    second = (await author.post("/posts", json={**POST, "title": "second"})).json()
+    receiver.gate = threading.Event()
+    hook = await subscribe(admin, receiver.url, "post.created")
+    await worker.drain()  # what sign-ups queued, out of the way
+    await author.post("/posts", json={**POST, "title": "first"})
+    await author.post("/posts", json={**POST, "title": "second"})
 
-    # The second event waits while the first one's first attempt is pending...
-    delivery_ids = await _pending_ids(services)
-    assert await attempt(services, delivery_ids[1]) is Outcome.WAITING
-    assert receiver.arrivals == []
-    # ...not once that attempt failed and only a retry is pending.
-    assert await attempt(services, delivery_ids[0]) is Outcome.RETRYING
-    clock.advance(timedelta(seconds=3))
-    await deliver_due(services)
+    # One worker holds the first event's attempt in flight...
+    one_at_a_time = job_worker(services, clock, concurrency=1)
+    sending_first = asyncio.create_task(one_at_a_time.run_due())
+    await asyncio.to_thread(receiver.arrived.wait, 10)
+    # ...so another, taking the second event's job, sends nothing: that event waits its turn.
+    assert await job_worker(services, clock).run_due() == 1
+    assert len(receiver.arrivals) == 1
+    receiver.gate.set()
+    log = (await admin.get(f"/webhooks/{hook['id']}/deliveries")).json()["data"]
+    assert (log[0]["status"], log[0]["nextAttemptAt"]) == ("pending", None)  # parked
+    assert await sending_first == 1
+    # The first failed (500); with only its retry pending, the second goes out before it.
+    await worker.drain()
+    assert len(receiver.arrivals) == 2
     clock.advance(timedelta(seconds=10))
-    await deliver_due(services)
+    await worker.drain()
 
     titles = [orjson.loads(a.body)["data"]["title"] for a in receiver.arrivals]
     assert titles == ["first", "second", "first"]
-    assert {first["id"], second["id"]} == {
-        orjson.loads(a.body)["data"]["id"] for a in receiver.arrivals
-    }
 
 
-async def test_an_attempt_is_sent_once_however_often_it_is_asked_for(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+async def test_a_job_for_an_attempt_already_made_sends_nothing(
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    worker: Worker,
 ) -> None:
-    await subscribe(admin, receiver.url, "post.created")
+    hook = await subscribe(admin, receiver.url, "post.created")
     await author.post("/posts", json=POST)
     (delivery_id,) = await _pending_ids(services)
-    assert await attempt(services, delivery_id) is Outcome.SUCCEEDED
-    assert await attempt(services, delivery_id) is Outcome.NOT_DUE
+    await worker.drain()
+    async with services.db.write() as conn:  # the same attempt asked for again
+        await DeliveryJobs().schedule(conn, delivery_id, utcnow())
+    assert await worker.drain() == 1
     assert len(receiver.arrivals) == 1
+    log = (await admin.get(f"/webhooks/{hook['id']}/deliveries")).json()["data"]
+    assert [(d["attempt"], d["status"]) for d in log] == [(1, "succeeded")]
 
 
 async def test_redirects_are_not_followed(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     with running(Receiver()) as elsewhere:
         receiver.default = 307
         receiver.extra_headers = {"location": elsewhere.url}
         hook = await subscribe(admin, receiver.url, "post.created")
         await author.post("/posts", json=POST)
-        await deliver_due(services)
+        await worker.drain()
         assert elsewhere.arrivals == []
     (attempt,) = (await admin.get(f"/webhooks/{hook['id']}/deliveries")).json()["data"][-1:]
     assert attempt["attempt"] == 1
@@ -224,18 +284,23 @@ async def test_redirects_are_not_followed(
 
 
 async def test_a_retry_by_hand_sends_the_event_again(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     hook = await subscribe(admin, receiver.url, "post.created")
     await author.post("/posts", json=POST)
-    await deliver_due(services)
+    await worker.drain()
     log = (await admin.get(f"/webhooks/{hook['id']}/deliveries")).json()["data"]
     reply = await admin.post(f"/webhooks/{hook['id']}/deliveries/{log[0]['id']}/retry")
     assert reply.status_code == 202, reply.text
     assert (reply.json()["attempt"], reply.json()["status"]) == (2, "pending")
     again = await admin.post(f"/webhooks/{hook['id']}/deliveries/{log[0]['id']}/retry")
     assert again.status_code == 409
-    await deliver_due(services)
+    await worker.drain()
     assert len(receiver.arrivals) == 2
     assert receiver.arrivals[0].headers["webhook-id"] == receiver.arrivals[1].headers["webhook-id"]
 
@@ -250,38 +315,135 @@ async def _pending_ids(services: Services) -> list[int]:
         return [r.id for r in rows]
 
 
-async def test_two_senders_never_send_the_same_attempt_at_once(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+async def _delivery_jobs(services: Services) -> list[tuple[str, int, str | None]]:
+    async with services.db.read() as conn:
+        rows = await conn.execute(
+            select(jobs.c.status, jobs.c.attempts, jobs.c.last_error)
+            .where(jobs.c.kind == DELIVERY_JOB)
+            .order_by(jobs.c.id)
+        )
+        return [(r.status, r.attempts, r.last_error) for r in rows]
+
+
+async def test_two_workers_never_send_the_same_attempt_at_once(
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     receiver.gate = threading.Event()
-    await subscribe(admin, receiver.url, "post.created")
+    hook = await subscribe(admin, receiver.url, "post.created")
+    await worker.drain()  # what sign-ups queued, out of the way
     await author.post("/posts", json=POST)
-    (delivery_id,) = await _pending_ids(services)
 
-    first = asyncio.create_task(attempt(services, delivery_id))
-    await asyncio.to_thread(receiver.arrived.wait, 10)  # the first is in flight, held there
-    second = await attempt(services, delivery_id)
-    receiver.gate.set()
-
-    assert second is Outcome.NOT_DUE
-    assert await first is Outcome.SUCCEEDED
+    # The first worker is held mid-delivery by the receiver, its job's lease short.
+    first = job_worker(services, clock, lease_seconds=2.5)
+    sending = asyncio.create_task(first.run_due())
+    assert await asyncio.to_thread(receiver.arrived.wait, 10)
+    # Meanwhile a second worker finds nothing to do: the attempt's job is the first's.
+    second = job_worker(services, clock)
+    assert await second.run_due() == 0
     assert len(receiver.arrivals) == 1
+    # The first gives the attempt up before its lease ends, recording nothing of it...
+    assert await sending == 1
+    assert await _delivery_jobs(services) == [("pending", 1, "TimeoutError")]
+    log = (await admin.get(f"/webhooks/{hook['id']}/deliveries")).json()["data"]
+    assert [(d["attempt"], d["status"]) for d in log] == [(1, "pending")]
+    receiver.gate.set()
+    # ...and only then may another worker make it, as the same attempt with the same id.
+    clock.advance(timedelta(minutes=1))
+    assert await second.run_due() == 1
+    assert len(receiver.arrivals) == 2
+    assert receiver.arrivals[0].headers["webhook-id"] == receiver.arrivals[1].headers["webhook-id"]
+    log = (await admin.get(f"/webhooks/{hook['id']}/deliveries")).json()["data"]
+    assert [(d["attempt"], d["status"]) for d in log] == [(1, "succeeded")]
+    assert await _delivery_jobs(services) == [("succeeded", 2, None)]
 
 
-async def test_an_attempt_whose_sender_died_is_sent_once_its_hold_runs_out(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+async def test_an_attempt_whose_worker_died_is_sent_once_its_lease_runs_out(
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     await subscribe(admin, receiver.url, "post.created")
+    await worker.drain()  # what sign-ups queued, out of the way
     await author.post("/posts", json=POST)
-    (delivery_id,) = await _pending_ids(services)
-    # A sender claims the attempt and dies before sending or recording anything.
+    # A worker claims the attempt's job and dies before sending or recording anything.
+    lease = timedelta(seconds=60)
     async with services.db.write() as conn:
-        now = clock()
-        assert await WebhookRepository(conn).claim(delivery_id, now, now + HOLD) is not None
+        assert len(await JobRepository(conn).claim("dead", clock(), lease, 10)) == 1
 
-    assert await deliver_due(services) == 0  # held: nobody else sends it meanwhile
-    clock.advance(HOLD + timedelta(seconds=1))
-    assert await deliver_due(services) == 1
+    assert await worker.drain() == 0  # leased: nobody else sends it meanwhile
+    clock.advance(lease + timedelta(seconds=1))
+    assert await worker.drain() == 1
     (arrival,) = receiver.arrivals
     assert await _pending_ids(services) == []
     assert orjson.loads(arrival.body)["type"] == "post.created"
+
+
+async def test_a_worker_killed_mid_delivery_leaves_it_to_the_next_worker(
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    worker: Worker,
+    database_url: str,
+) -> None:
+    receiver.gate = threading.Event()
+    hook = await subscribe(admin, receiver.url, "post.created")
+    await worker.drain()  # what sign-ups queued, out of the way
+    await author.post("/posts", json=POST)
+    env = server_env(
+        DATABASE_URL=database_url,
+        WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
+        JOB_LEASE_SECONDS="3",
+        WORKER_POLL_SECONDS="0.1",
+    )
+    first = await asyncio.create_subprocess_exec(
+        PRESSROOM, "worker", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        reached = await asyncio.to_thread(receiver.arrived.wait, 60)
+        assert reached, "the worker never reached the receiver"
+        first.send_signal(signal.SIGKILL)  # mid-delivery: the request sent, no answer yet
+        await first.wait()
+    finally:
+        if first.returncode is None:
+            first.kill()
+    assert await _delivery_jobs(services) == [("running", 1, None)]  # held by a worker gone
+    receiver.arrived.clear()
+    receiver.gate.set()
+    second = await asyncio.create_subprocess_exec(
+        PRESSROOM, "worker", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert await asyncio.to_thread(receiver.arrived.wait, 60), "never delivered again"
+        log = await _wait_for_log(admin, hook["id"], "succeeded")
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.wait(), 30) == 0
+    finally:
+        if second.returncode is None:
+            second.kill()
+    assert [(d["attempt"], d["status"], d["responseStatus"]) for d in log] == [
+        (1, "succeeded", 204)
+    ]
+    assert len(receiver.arrivals) == 2
+    assert receiver.arrivals[0].headers["webhook-id"] == receiver.arrivals[1].headers["webhook-id"]
+    assert await _delivery_jobs(services) == [("succeeded", 2, None)]
+
+
+async def _wait_for_log(admin: Person, hook_id: int, status: str) -> list[dict[str, Any]]:
+    """The delivery log once its newest attempt has `status` (another process records it)."""
+    for _ in range(300):
+        log: list[dict[str, Any]] = (await admin.get(f"/webhooks/{hook_id}/deliveries")).json()[
+            "data"
+        ]
+        if log and log[0]["status"] == status:
+            return log
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the delivery never became {status}: {log}")

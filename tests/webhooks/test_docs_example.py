@@ -11,9 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from pressroom.services import Services
+from pressroom.jobs.worker import Worker
 from tests.conftest import Person
-from tests.webhooks.conftest import MovableClock, deliver_due
 
 DOC = Path(__file__).parents[2] / "docs" / "webhooks.md"
 
@@ -37,7 +36,7 @@ def load_example(secret: str) -> types.ModuleType:
 
 
 async def test_the_documented_receiver_verifies_a_real_delivery(
-    services: Services, admin: Person, author: Person, clock: MovableClock
+    admin: Person, author: Person, worker: Worker
 ) -> None:
     # The secret exists once the endpoint does; the receiver's address once it runs.
     made = (
@@ -54,12 +53,12 @@ async def test_the_documented_receiver_verifies_a_real_delivery(
         post = (
             await author.post("/posts", json={"title": "T", "content": "C", "published": True})
         ).json()
-        await deliver_due(services)
+        await worker.drain()
         delivery_id = (await admin.get(f"/webhooks/{made['id']}/deliveries")).json()["data"][0][
             "id"
         ]
         await admin.post(f"/webhooks/{made['id']}/deliveries/{delivery_id}/retry")
-        await deliver_due(services)
+        await worker.drain()
 
         # Handled once though delivered twice (the retry by hand), and answered 204 both times.
         assert [(e["type"], e["data"]) for e in example.received] == [("post.published", post)]

@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from pressroom.jobs.worker import Worker
 from pressroom.services import Services
 from tests.conftest import Person, assert_error
-from tests.webhooks.conftest import MovableClock, deliver_due, subscribe
+from tests.webhooks.conftest import MovableClock, subscribe
 from tests.webhooks.receiver import Receiver
 
 ENDPOINT_FIELDS = {
@@ -38,13 +39,11 @@ DELIVERY_FIELDS = {
 }
 
 
-async def _routes(
-    admin: Person, receiver: Receiver, services: Services
-) -> list[tuple[str, str, Any]]:
+async def _routes(admin: Person, receiver: Receiver, worker: Worker) -> list[tuple[str, str, Any]]:
     """Every webhook route, each on a fresh endpoint (and a delivery to retry)."""
     hook = await subscribe(admin, receiver.url, "user.updated")
     await admin.patch(f"/users/{admin.id}", json={"profile": {"bio": "x"}})
-    await deliver_due(services)
+    await worker.drain()
     (delivery,) = (await admin.get(f"/webhooks/{hook['id']}/deliveries")).json()["data"]
     base = f"/webhooks/{hook['id']}"
     return [
@@ -74,12 +73,11 @@ async def test_only_users_manage_holders_reach_webhooks(
     code: str,
     admin: Person,
     receiver: Receiver,
-    services: Services,
-    clock: MovableClock,
+    worker: Worker,
     anon: httpx.AsyncClient,
 ) -> None:
     headers = caller.headers if isinstance(caller, Person) else {}
-    for method, url, body in await _routes(admin, receiver, services):
+    for method, url, body in await _routes(admin, receiver, worker):
         reply = await anon.request(method, url, json=body, headers=headers)
         assert_error(reply, status, code)
     # Nothing was changed by the refused calls.
@@ -88,10 +86,10 @@ async def test_only_users_manage_holders_reach_webhooks(
 
 
 async def test_an_admin_reaches_every_webhook_route(
-    admin: Person, receiver: Receiver, services: Services, clock: MovableClock
+    admin: Person, receiver: Receiver, worker: Worker
 ) -> None:
     expected = {"POST": (201, 200, 202), "GET": (200,), "PATCH": (200,), "DELETE": (204,)}
-    for method, url, body in await _routes(admin, receiver, services):
+    for method, url, body in await _routes(admin, receiver, worker):
         reply = await admin.http.request(method, url, json=body, headers=admin.headers)
         assert reply.status_code in expected[method], (method, url, reply.text)
 
@@ -185,13 +183,18 @@ async def test_missing_webhooks_and_deliveries_are_404s(admin: Person, receiver:
 
 
 async def test_the_delivery_log_is_newest_first_paginated_and_filtered(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     receiver.answers = [500]
     hook = await subscribe(admin, receiver.url, "post.created", "post.deleted")
     post = (await author.post("/posts", json={"title": "T", "content": "C"})).json()
     await author.delete(f"/posts/{post['id']}")
-    await deliver_due(services)
+    await worker.drain()
     url = f"/webhooks/{hook['id']}/deliveries"
 
     log = (await admin.get(url)).json()
@@ -219,11 +222,16 @@ async def test_the_delivery_log_is_newest_first_paginated_and_filtered(
 
 
 async def test_retry_is_refused_while_disabled(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
 ) -> None:
     hook = await subscribe(admin, receiver.url, "post.created")
     await author.post("/posts", json={"title": "T", "content": "C"})
-    await deliver_due(services)
+    await worker.drain()
     (delivery,) = (await admin.get(f"/webhooks/{hook['id']}/deliveries")).json()["data"]
     await admin.patch(f"/webhooks/{hook['id']}", json={"enabled": False})
     reply = await admin.post(f"/webhooks/{hook['id']}/deliveries/{delivery['id']}/retry")

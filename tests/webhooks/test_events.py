@@ -7,10 +7,11 @@ import orjson
 import pytest
 
 from pressroom.events.models import Event, EventType
+from pressroom.jobs.worker import Worker
 from pressroom.kit.clock import utcnow
 from pressroom.services import Services
 from tests.conftest import Person
-from tests.webhooks.conftest import MovableClock, deliver_due, recorded_events, subscribe
+from tests.webhooks.conftest import recorded_events, subscribe
 from tests.webhooks.receiver import Receiver
 
 SECRET_TITLE = "Merger with Acme, do not leak"
@@ -22,7 +23,7 @@ class Boom(Exception):
 
 
 async def test_a_rolled_back_change_emits_nothing(
-    services: Services, admin: Person, receiver: Receiver, clock: MovableClock
+    services: Services, admin: Person, receiver: Receiver, worker: Worker
 ) -> None:
     await subscribe(admin, receiver.url, "post.created")
     before = await recorded_events(services)
@@ -35,7 +36,7 @@ async def test_a_rolled_back_change_emits_nothing(
     with pytest.raises(Boom):
         await change_that_fails()
     assert await recorded_events(services) == before
-    await deliver_due(services)
+    await worker.drain()
     assert receiver.arrivals == []
 
 
@@ -52,14 +53,18 @@ async def test_a_refused_change_emits_nothing(
 
 
 async def test_a_drafts_events_leak_no_content(
-    services: Services, admin: Person, author: Person, receiver: Receiver, clock: MovableClock
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    worker: Worker,
 ) -> None:
     await subscribe(admin, receiver.url, *[t.value for t in EventType])
     body = {"title": SECRET_TITLE, "content": SECRET_CONTENT, "tags": ["Secret Project"]}
     draft = (await author.post("/posts", json=body)).json()
     await author.patch(f"/posts/{draft['id']}", json={"content": SECRET_CONTENT + "!"})
     await author.delete(f"/posts/{draft['id']}")
-    await deliver_due(services)
+    await worker.drain()
 
     sent = [orjson.loads(a.body) for a in receiver.arrivals]
     assert [(e["type"], e["data"]) for e in sent] == [

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from pressroom.jobs.worker import Worker
 from pressroom.kit.outbound_http import IpAddress, TargetPolicy, TargetRefused, non_public_reason
 from pressroom.services import Services
 from tests.conftest import Person, assert_error
-from tests.webhooks.conftest import MovableClock, deliver_due
 from tests.webhooks.receiver import Receiver
 
 PUBLIC = "93.184.215.14"
@@ -142,7 +142,7 @@ class TestRegistration:
         admin: Person,
         author: Person,
         receiver: Receiver,
-        clock: MovableClock,
+        worker: Worker,
     ) -> None:
         # Public when registered; the receiver's loopback address when the delivery resolves it.
         resolver = StaticResolver({"rebind.example.com": [PUBLIC]})
@@ -154,7 +154,7 @@ class TestRegistration:
         resolver.answers["rebind.example.com"] = ["127.0.0.1"]
 
         await author.post("/posts", json={"title": "T", "content": "C", "published": True})
-        await deliver_due(services)
+        await worker.drain()
 
         assert receiver.arrivals == []
         log = (await admin.get(f"/webhooks/{reply.json()['id']}/deliveries")).json()["data"]

@@ -5,7 +5,6 @@ of the change that causes it; the worker sends it (jobs/worker.py)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from pressroom.auth.revocations import RevokedSessions
 from pressroom.config import Settings
 from pressroom.db.connection import Connection
 from pressroom.db.units import UnitOfWork
-from pressroom.jobs.models import MAIL_RETRIES, QUICK_RETRIES
+from pressroom.jobs.models import MAIL_RETRIES, QUICK_RETRIES, LeaseLost, SettleJob
 from pressroom.jobs.repository import JobRepository
 from pressroom.kit.client_address import ClientInfo
 from pressroom.kit.clock import utcnow
@@ -38,15 +37,6 @@ EMAIL_TAKEN = "An account with this email already exists"
 SAME_EMAIL = "is already the account's address"
 TOO_MANY_RESETS = "Too many password reset requests from this address; retry later"
 TOO_MANY_VERIFICATIONS = "Too many verification mails for this account; retry later"
-
-# Settles the job that called, inside the caller's transaction; False if the job is no longer
-# this attempt's (its lease ran out), and then nothing of the transaction may be kept.
-SettleJob = Callable[[Connection], Awaitable[bool]]
-
-
-class LeaseLost(Exception):
-    """The job's lease ran out while it ran: its transaction is rolled back, the job left to
-    the worker that holds it now."""
 
 
 class AccountService:

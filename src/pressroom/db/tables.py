@@ -292,8 +292,9 @@ webhook_deliveries = Table(
     Column("duration_ms", Integer, nullable=True),
     Column("error", String(500), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
-    # Pending: when it is due (pushed forward while an attempt holds it). Failed: when the next
-    # attempt is due, null when none will be made.
+    # Pending: when it is due; null while it waits for an older event's first attempt to the
+    # same endpoint (webhooks/delivery.py). Failed: when the next attempt is due, null when none
+    # will be made.
     Column("next_attempt_at", UtcDateTime, nullable=True),
     sqlite_autoincrement=True,
 )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+from pressroom.db.connection import Connection
 
 
 class JobStatus(StrEnum):
@@ -18,6 +21,16 @@ class JobStatus(StrEnum):
 
 class PermanentFailure(Exception):
     """A job that cannot succeed by trying again (an SMTP 5xx): it ends as failed at once."""
+
+
+class LeaseLost(Exception):
+    """The job's lease ran out while it ran: its transaction is rolled back, the job left to
+    the worker that holds it now."""
+
+
+# Given to a handler that settles its job itself, on the transaction that records its work: True
+# when the job was still this attempt's (attempt-number fencing), so that work may commit.
+SettleJob = Callable[[Connection], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,8 +33,11 @@ class JobRepository:
         payload: Mapping[str, Any],
         now: datetime,
         retries: RetryPolicy,
+        run_at: datetime | None = None,
     ) -> int:
-        """Record a job in the caller's transaction: it exists if and only if that commits."""
+        """Record a job in the caller's transaction: it exists if and only if that commits. It
+        is due at `run_at` (by default at once)."""
+        due = run_at or now
         job_id = await self.conn.scalar(
             insert(jobs)
             .values(
@@ -42,8 +45,8 @@ class JobRepository:
                 payload=orjson.dumps(payload).decode(),
                 status=JobStatus.PENDING,
                 attempts=0,
-                run_at=now,
-                give_up_at=now + retries.keep_trying_for,
+                run_at=due,
+                give_up_at=due + retries.keep_trying_for,
                 created_at=now,
             )
             .returning(jobs.c.id)

@@ -15,26 +15,37 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from pressroom.accounts.service import MAIL_JOB, PASSWORD_RESET_JOB, LeaseLost
+from pressroom.accounts.service import MAIL_JOB, PASSWORD_RESET_JOB
 from pressroom.db.units import UnitOfWork, unit_of_work
-from pressroom.jobs.models import MAIL_RETRIES, QUICK_RETRIES, ClaimedJob, PermanentFailure
+from pressroom.jobs.models import (
+    MAIL_RETRIES,
+    QUICK_RETRIES,
+    ClaimedJob,
+    LeaseLost,
+    PermanentFailure,
+)
 from pressroom.jobs.repository import WAKE_CHANNEL, JobRepository
 from pressroom.kit.clock import utcnow
 from pressroom.kit.observability import get_logger
 from pressroom.mail.message import render
 from pressroom.mail.sender import MailRejected, MailSender, mail_sender
 from pressroom.services import Services
+from pressroom.webhooks.queue import DELIVERY_JOB, DELIVERY_JOB_RETRIES
 
 log = get_logger("pressroom.jobs")
 # An attempt stops this long before its lease ends: time to settle it before anyone may claim it.
 LEASE_MARGIN_SECONDS = 1.0
-RETRIES = {MAIL_JOB: MAIL_RETRIES, PASSWORD_RESET_JOB: QUICK_RETRIES}
+RETRIES = {
+    MAIL_JOB: MAIL_RETRIES,
+    PASSWORD_RESET_JOB: QUICK_RETRIES,
+    DELIVERY_JOB: DELIVERY_JOB_RETRIES,
+}
 
 
 class Worker:
@@ -47,6 +58,7 @@ class Worker:
         poll_seconds: float | None = None,
         sender: MailSender | None = None,
         name: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         settings = services.settings
         self.services = services
@@ -57,11 +69,14 @@ class Worker:
             settings.smtp_url, settings.mail_dir, settings.smtp_timeout_seconds
         )
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        # Decides what is due; tests move it rather than wait out a backoff.
+        self.clock = clock
         self._wake = asyncio.Event()
         self._abandoned: set[asyncio.Future[bool]] = set()
         self._handlers: dict[str, Callable[[UnitOfWork, ClaimedJob], Awaitable[bool]]] = {
             MAIL_JOB: self._send_mail,
             PASSWORD_RESET_JOB: self._issue_password_reset,
+            DELIVERY_JOB: self._deliver_webhook,
         }
 
     def wake(self) -> None:
@@ -143,7 +158,7 @@ class Worker:
 
     async def _claim(self, limit: int) -> list[ClaimedJob]:
         async with unit_of_work(self.services.db) as uow, uow.write() as conn:
-            return await JobRepository(conn).claim(self.name, utcnow(), self.lease, limit)
+            return await JobRepository(conn).claim(self.name, self.clock(), self.lease, limit)
 
     async def _attempt(self, job: ClaimedJob) -> None:
         # One unit per job, closed however the attempt ends.
@@ -154,20 +169,20 @@ class Worker:
         started = time.monotonic()
         outcome, error = "succeeded", None
         handler = self._handlers.get(job.kind)
-        budget = (job.locked_until - utcnow()).total_seconds() - LEASE_MARGIN_SECONDS
+        budget = (job.locked_until - self.clock()).total_seconds() - LEASE_MARGIN_SECONDS
         try:
             if handler is None:
                 raise PermanentFailure(f"no handler for job kind {job.kind!r}")
             settled = await self._within(handler(uow, job), budget)
             if not settled and not await self._settle(
-                uow, lambda jobs: jobs.succeed(job, utcnow())
+                uow, lambda jobs: jobs.succeed(job, self.clock())
             ):
                 outcome = "lease_lost"
         except LeaseLost:
             outcome = "lease_lost"
         except (PermanentFailure, MailRejected) as failure:
             outcome, error = "failed", str(failure) or type(failure).__name__
-            await self._settle(uow, lambda jobs: jobs.fail(job, utcnow(), error or ""))
+            await self._settle(uow, lambda jobs: jobs.fail(job, self.clock(), error or ""))
         except Exception as failure:
             error = str(failure) or type(failure).__name__
             outcome = await self._retry_or_fail(uow, job, error)
@@ -196,7 +211,7 @@ class Worker:
         return task.result()
 
     async def _retry_or_fail(self, uow: UnitOfWork, job: ClaimedJob, error: str) -> str:
-        now = utcnow()
+        now = self.clock()
         run_at = now + RETRIES.get(job.kind, MAIL_RETRIES).delay(job.attempt)
         if run_at > job.give_up_at:
             await self._settle(uow, lambda jobs: jobs.fail(job, now, error))
@@ -238,9 +253,25 @@ class Worker:
         await self.sender.send(message)
         return False
 
-    async def _issue_password_reset(self, uow: UnitOfWork, job: ClaimedJob) -> bool:
+    def _settler(self, job: ClaimedJob) -> Callable[[AsyncConnection], Awaitable[bool]]:
         async def settle(conn: AsyncConnection) -> bool:
-            return await JobRepository(conn).succeed(job, utcnow())
+            return await JobRepository(conn).succeed(job, self.clock())
 
-        await self.services.accounts.issue_password_reset(uow, job.payload["email"], settle)
+        return settle
+
+    async def _issue_password_reset(self, uow: UnitOfWork, job: ClaimedJob) -> bool:
+        await self.services.accounts.issue_password_reset(
+            uow, job.payload["email"], self._settler(job)
+        )
+        return True
+
+    async def _deliver_webhook(self, _uow: UnitOfWork, job: ClaimedJob) -> bool:
+        # Whatever the receiver answers, the job succeeds: the delivery's own schedule (a new
+        # attempt, a new job) takes a failure from there (webhooks/queue.py). A unit of its
+        # own: an attempt cut off mid-send is abandoned, not awaited (`_within`), and must not
+        # be inside the unit the worker then settles the job with.
+        async with unit_of_work(self.services.db) as own:
+            await self.services.deliverer.attempt(
+                own, int(job.payload["delivery_id"]), self._settler(job)
+            )
         return True

@@ -1,22 +1,27 @@
-"""One delivery attempt, as the background worker runs it: claim, check the target again, POST
-the signed event, record what happened, and schedule what comes next (docs/webhooks.md).
+"""One delivery attempt, as the background worker's `webhook.deliver` job runs it: read the
+pending attempt, check the target again, POST the signed event, record what happened and
+schedule what comes next (docs/webhooks.md).
 
-No database connection is held while the receiver is being waited for: the attempt is claimed
-in one short transaction and settled in another.
+The job's lease is the claim: only the worker holding it makes the attempt, and the attempt is
+recorded on the same transaction that settles the job, fenced by the job's attempt number. No
+database connection is held while the receiver is being waited for: the attempt is read in one
+short transaction and recorded in another.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 import httpx
 
+from pressroom.db.connection import Connection
 from pressroom.db.units import UnitOfWork
 from pressroom.events.payloads import webhook_disabled
 from pressroom.events.recorder import EventRecorder
+from pressroom.jobs.models import LeaseLost, SettleJob
 from pressroom.kit.clock import utcnow
 from pressroom.kit.observability import Metrics, get_logger
 from pressroom.kit.outbound_http import (
@@ -32,19 +37,13 @@ from pressroom.webhooks.models import (
     DisabledReason,
     retry_delay,
 )
-from pressroom.webhooks.queue import DeliveryQueue
+from pressroom.webhooks.queue import DeliveryJobs
 from pressroom.webhooks.repository import WebhookRepository
 from pressroom.webhooks.signing import webhook_headers
 
 log = get_logger("pressroom.webhooks")
 TIMEOUT_SECONDS = 10.0
 MAX_RESPONSE_BYTES = 64 * 1024
-# How long a claimed attempt is held: the send's whole timeout and then some. A sender that dies
-# holding it (a killed worker) leaves it due again after this.
-HOLD = timedelta(seconds=60)
-# An event waiting behind an older one's first attempt to the same endpoint looks again after
-# this long (events to one endpoint go in the order they occurred).
-ORDER_WAIT = timedelta(seconds=2)
 GONE = 410
 
 
@@ -53,14 +52,14 @@ class Outcome(StrEnum):
     RETRYING = "retrying"  # failed; another attempt is scheduled
     FAILED = "failed"  # failed; no attempt follows
     WAITING = "waiting"  # an older event to the same endpoint goes first
-    NOT_DUE = "not_due"  # not pending, not due yet, or held by another sender
+    NOTHING_TO_DO = "nothing_to_do"  # not pending: already made, or its endpoint deleted
 
 
 class WebhookDeliverer:
     def __init__(
         self,
         events: EventRecorder,
-        queue: DeliveryQueue,
+        queue: DeliveryJobs,
         guard: TargetGuard,
         metrics: Metrics,
         clock: Callable[[], datetime] = utcnow,
@@ -86,8 +85,11 @@ class WebhookDeliverer:
             self._client = outbound_client(TIMEOUT_SECONDS)
         return self._client
 
-    async def attempt(self, uow: UnitOfWork, delivery_id: int) -> Outcome:
-        claimed = await self._claim(uow, delivery_id)
+    async def attempt(self, uow: UnitOfWork, delivery_id: int, settle_job: SettleJob) -> Outcome:
+        """Make attempt `delivery_id`, as the job that runs it: `settle_job` ends that job on
+        the transaction that records the attempt, so both commit or neither does (LeaseLost
+        when the job was taken over meanwhile: then its new holder records the attempt)."""
+        claimed = await self._claim(uow, delivery_id, settle_job)
         if isinstance(claimed, Outcome):
             return claimed
         started = time.monotonic()
@@ -95,26 +97,25 @@ class WebhookDeliverer:
         async with uow.released():
             status, error = await self._send(claimed)
         seconds = time.monotonic() - started
-        outcome, disabled = await self._settle(uow, claimed, status, error, seconds)
+        outcome, disabled = await self._settle(uow, claimed, status, error, seconds, settle_job)
         self.metrics.webhook_attempt(outcome.value, seconds)
         if disabled is not None:
             self.metrics.webhook_disabled(disabled)
             log.warning("webhook_disabled", endpoint_id=claimed.endpoint_id, reason=disabled)
         return outcome
 
-    async def _claim(self, uow: UnitOfWork, delivery_id: int) -> ClaimedDelivery | Outcome:
-        now = self.clock()
+    async def _claim(
+        self, uow: UnitOfWork, delivery_id: int, settle_job: SettleJob
+    ) -> ClaimedDelivery | Outcome:
         async with uow.write() as conn:
             repo = WebhookRepository(conn)
-            claimed = await repo.claim(delivery_id, now, now + HOLD)
+            claimed = await repo.pending_attempt(delivery_id)
+            if claimed is not None:
+                # Deciding to wait, and waking whoever waits, happen one at a time per endpoint.
+                await repo.lock_endpoint(claimed.endpoint_id)
             if claimed is None:
-                due = await repo.due_at(delivery_id)
-                if due is not None:
-                    # Asked early, or while another sender holds it: asked again when it is due,
-                    # so a job that ran at the wrong time never leaves the attempt unrun.
-                    await self.queue.schedule(conn, delivery_id, due)
-                return Outcome.NOT_DUE
-            if not claimed.enabled:
+                outcome = Outcome.NOTHING_TO_DO
+            elif not claimed.enabled:
                 await repo.settle(
                     claimed,
                     status=DeliveryStatus.FAILED,
@@ -123,15 +124,33 @@ class WebhookDeliverer:
                     error="not sent: the webhook is disabled",
                     next_attempt_at=None,
                 )
-                return Outcome.FAILED
-            if claimed.attempt == 1 and await repo.earlier_first_attempt_pending(
+                await self._wake_next(conn, repo, claimed)
+                outcome = Outcome.FAILED
+            elif claimed.attempt == 1 and await repo.earlier_first_attempt_pending(
                 claimed.endpoint_id, claimed.event_id
             ):
-                until = now + ORDER_WAIT
-                await repo.postpone(claimed, until)
-                await self.queue.schedule(conn, delivery_id, until)
-                return Outcome.WAITING
-        return claimed
+                # Parked, without a job: the older event's first attempt schedules this one
+                # when it is settled (`_wake_next`), so events go out in the order they occurred.
+                await repo.park(claimed)
+                outcome = Outcome.WAITING
+            else:
+                return claimed
+            # Nothing to send: this job is done, on the transaction that recorded why.
+            if not await settle_job(conn):
+                raise LeaseLost
+        return outcome
+
+    async def _wake_next(
+        self, conn: Connection, repo: WebhookRepository, settled: ClaimedDelivery
+    ) -> None:
+        """A first attempt settled: the next event parked behind it is due now."""
+        if settled.attempt != 1:
+            return
+        parked = await repo.next_parked(settled.endpoint_id, settled.event_id)
+        if parked is not None:
+            now = self.clock()
+            await repo.unpark(parked, now)
+            await self.queue.schedule(conn, parked, now)
 
     async def _send(self, claimed: ClaimedDelivery) -> tuple[int | None, str | None]:
         """The receiver's status, or None and what went wrong."""
@@ -173,36 +192,39 @@ class WebhookDeliverer:
         status: int | None,
         error: str | None,
         seconds: float,
+        settle_job: SettleJob,
     ) -> tuple[Outcome, str | None]:
         now = self.clock()
         duration_ms = round(seconds * 1000)
         async with uow.write() as conn:
             repo = WebhookRepository(conn)
+            if not await settle_job(conn):
+                raise LeaseLost
+            await repo.lock_endpoint(claimed.endpoint_id)
+            await self._wake_next(conn, repo, claimed)
             if error is None:
-                if not await repo.settle(
+                await repo.settle(
                     claimed,
                     status=DeliveryStatus.SUCCEEDED,
                     response_status=status,
                     duration_ms=duration_ms,
                     error=None,
                     next_attempt_at=None,
-                ):
-                    return Outcome.NOT_DUE, None
+                )
                 if claimed.failing_since is not None:
                     await repo.set_failing_since(claimed.endpoint_id, None)
                 return Outcome.SUCCEEDED, None
             gone = status == GONE
             delay = None if gone else retry_delay(claimed.attempt)
             next_at = now + delay if delay is not None else None
-            if not await repo.settle(
+            await repo.settle(
                 claimed,
                 status=DeliveryStatus.FAILED,
                 response_status=status,
                 duration_ms=duration_ms,
                 error=error,
                 next_attempt_at=next_at,
-            ):
-                return Outcome.NOT_DUE, None
+            )
             if next_at is not None:
                 (retry_id,) = await repo.add_deliveries(
                     [claimed.endpoint_id], claimed.event_id, claimed.attempt + 1, now, due=next_at

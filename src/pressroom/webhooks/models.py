@@ -107,11 +107,10 @@ class DeliveryFilter:
 
 @dataclass(frozen=True, slots=True)
 class ClaimedDelivery:
-    """An attempt held by one sender until `held_until` (see `WebhookRepository.claim`)."""
+    """A pending attempt and what sending it takes, read by the worker holding its job."""
 
     id: int
     attempt: int
-    held_until: datetime
     endpoint_id: int
     url: str
     enabled: bool

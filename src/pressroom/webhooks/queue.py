@@ -1,79 +1,37 @@
-"""The seam between deliveries and whatever runs them.
+"""Deliveries as background jobs: each attempt of a delivery is one `webhook.deliver` job.
 
-A delivery attempt is a row of `webhook_deliveries` with the time it is due. `DeliveryQueue`
-is told of each such row on the transaction that writes it, so whatever runs attempts learns of
-it exactly when it commits. `WebhookDeliverer.attempt(uow, delivery_id)` is the work to run then.
+A pending attempt is a row of `webhook_deliveries` with the time it is due; `schedule` writes the
+job that will make it, due then, on the same transaction as that row (and as the change whose
+event caused it), so the attempt is run if and only if the row commits. The worker's handler
+calls `WebhookDeliverer.attempt` (webhooks/delivery.py), which settles the job on the
+transaction that records the attempt.
 
-PLACEHOLDER until background jobs land (docs/webhooks.md, "Running deliveries"): the rows
-themselves are the queue (`PolledDeliveries` records nothing more) and `DeliveryPoller` runs
-what is due, in-process. With jobs, `schedule` enqueues a job "webhook.deliver" due at
-`run_at` on `conn`, and the job's handler calls `WebhookDeliverer.attempt`.
+The webhook schedule drives every retry of a failed delivery: a failed attempt records the next
+one as a new row and a new job (`models.retry_delay`). The job engine's own retry only runs the
+same attempt again when it could not be made or recorded at all (the database was away, the
+attempt outran its lease), as it would after a worker died.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from pressroom.db.engine import Database
-from pressroom.db.units import UnitOfWork, unit_of_work
+from pressroom.db.connection import Connection
+from pressroom.jobs.models import RetryPolicy
+from pressroom.jobs.repository import JobRepository
 from pressroom.kit.clock import utcnow
-from pressroom.kit.observability import get_logger
-from pressroom.webhooks.repository import WebhookRepository
 
-log = get_logger("pressroom.webhooks")
-POLL_BATCH = 50
+DELIVERY_JOB = "webhook.deliver"
+# When an attempt could not even be made (see above): soon, then every few minutes, for as long
+# as the delivery's own schedule lasts.
+DELIVERY_JOB_RETRIES = RetryPolicy(
+    first=timedelta(seconds=5), longest=timedelta(minutes=5), keep_trying_for=timedelta(days=1)
+)
 
 
-class DeliveryQueue(Protocol):
-    async def schedule(self, conn: AsyncConnection, delivery_id: int, run_at: datetime) -> None:
+class DeliveryJobs:
+    async def schedule(self, conn: Connection, delivery_id: int, run_at: datetime) -> None:
         """Run attempt `delivery_id` at `run_at` or soon after, if and when `conn` commits."""
-
-
-class PolledDeliveries:
-    """PLACEHOLDER (see the module's docstring): the row's due time is the schedule."""
-
-    async def schedule(self, conn: AsyncConnection, delivery_id: int, run_at: datetime) -> None:
-        return None
-
-
-class DeliveryPoller:
-    """PLACEHOLDER for the job worker: runs due attempts, oldest due first. Safe with several
-    pollers (processes, instances): an attempt is claimed before it is sent (its due time moves
-    forward under a hold), so two never send the same attempt at once, and one whose sender died
-    comes due again when the hold runs out."""
-
-    def __init__(
-        self,
-        db: Database,
-        attempt: Callable[[UnitOfWork, int], Awaitable[object]],
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.db = db
-        self.attempt = attempt
-        self.clock = clock
-
-    async def run_due(self) -> int:
-        """Attempt what is due now; how many attempts were looked at."""
-        async with self.db.read() as conn:
-            due = await WebhookRepository(conn).due_ids(self.clock(), POLL_BATCH)
-        for delivery_id in due:
-            # A unit per attempt, as a job would have: one attempt's trouble stays its own.
-            async with unit_of_work(self.db) as uow:
-                await self.attempt(uow, delivery_id)
-        return len(due)
-
-    async def run_forever(self, idle_seconds: float = 1.0) -> None:
-        while True:
-            try:
-                looked_at = await self.run_due()
-            except Exception:
-                # A database outage must not end deliveries for the life of the process.
-                log.exception("webhook_poll_failed")
-                looked_at = 0
-            if looked_at < POLL_BATCH:
-                await asyncio.sleep(idle_seconds)
+        await JobRepository(conn).enqueue(
+            DELIVERY_JOB, {"delivery_id": delivery_id}, utcnow(), DELIVERY_JOB_RETRIES, run_at
+        )

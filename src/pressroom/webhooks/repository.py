@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -247,23 +247,9 @@ class WebhookRepository:
         ).one()
         return int(row[0] or 0), bool(row[1])
 
-    async def claim(
-        self, delivery_id: int, now: datetime, held_until: datetime
-    ) -> ClaimedDelivery | None:
-        """Take a due pending attempt for one sender: its due time moves to `held_until`, so no
-        other sender takes it meanwhile, and one that dies lets it come due again then. None
-        when it is not pending, not due yet, or held by another sender."""
-        result = await self.conn.execute(
-            update(_d)
-            .where(
-                _d.c.id == delivery_id,
-                _d.c.status == DeliveryStatus.PENDING.value,
-                _d.c.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=held_until)
-        )
-        if result.rowcount != 1:
-            return None
+    async def pending_attempt(self, delivery_id: int) -> ClaimedDelivery | None:
+        """A pending attempt with what sending it takes; None when it is not pending (made
+        already, or gone with its endpoint). Only the worker holding its job asks."""
         row = (
             await self.conn.execute(
                 select(
@@ -286,9 +272,11 @@ class WebhookRepository:
                         events, events.c.id == _d.c.event_id
                     )
                 )
-                .where(_d.c.id == delivery_id)
+                .where(_d.c.id == delivery_id, _d.c.status == DeliveryStatus.PENDING.value)
             )
-        ).one()
+        ).first()
+        if row is None:
+            return None
         body = orjson.dumps(
             {
                 "id": row.event_id,
@@ -300,7 +288,6 @@ class WebhookRepository:
         return ClaimedDelivery(
             id=row.id,
             attempt=row.attempt,
-            held_until=held_until,
             endpoint_id=row.endpoint_id,
             url=row.url,
             enabled=row.enabled,
@@ -308,14 +295,6 @@ class WebhookRepository:
             failing_since=row.failing_since,
             event_id=row.event_id,
             body=body,
-        )
-
-    async def due_at(self, delivery_id: int) -> datetime | None:
-        """When a pending attempt is due; None when it is not pending."""
-        return await self.conn.scalar(
-            select(_d.c.next_attempt_at).where(
-                _d.c.id == delivery_id, _d.c.status == DeliveryStatus.PENDING.value
-            )
         )
 
     async def earlier_first_attempt_pending(self, endpoint_id: int, event_id: int) -> bool:
@@ -333,8 +312,37 @@ class WebhookRepository:
         )
         return found is not None
 
-    async def postpone(self, claimed: ClaimedDelivery, until: datetime) -> bool:
-        return await self._settle(claimed, next_attempt_at=until)
+    async def lock_endpoint(self, endpoint_id: int) -> None:
+        """Serialises, per endpoint, the transactions that park an event behind an older one
+        and those that wake it (SQLite's writes are serial already)."""
+        if self.conn.dialect.name == "postgresql":
+            await self.conn.execute(select(_e.c.id).where(_e.c.id == endpoint_id).with_for_update())
+
+    async def park(self, claimed: ClaimedDelivery) -> bool:
+        """A pending first attempt with no due time (and no job): it waits to be woken."""
+        return await self._settle(claimed, next_attempt_at=None)
+
+    async def next_parked(self, endpoint_id: int, after_event_id: int) -> int | None:
+        found = await self.conn.scalar(
+            select(_d.c.id)
+            .where(
+                _d.c.endpoint_id == endpoint_id,
+                _d.c.event_id > after_event_id,
+                _d.c.status == DeliveryStatus.PENDING.value,
+                _d.c.attempt == 1,
+                _d.c.next_attempt_at.is_(None),
+            )
+            .order_by(_d.c.event_id)
+            .limit(1)
+        )
+        return int(found) if found is not None else None
+
+    async def unpark(self, delivery_id: int, due: datetime) -> None:
+        await self.conn.execute(
+            update(_d)
+            .where(_d.c.id == delivery_id, _d.c.next_attempt_at.is_(None))
+            .values(next_attempt_at=due)
+        )
 
     async def settle(
         self,
@@ -346,8 +354,7 @@ class WebhookRepository:
         error: str | None,
         next_attempt_at: datetime | None,
     ) -> bool:
-        """Record how the attempt went. False when this sender's hold had run out and another
-        sender took the attempt since: then that one records it, not this one."""
+        """Record how the attempt went (the caller holds its job, which fences it)."""
         return await self._settle(
             claimed,
             status=status.value,
@@ -360,22 +367,7 @@ class WebhookRepository:
     async def _settle(self, claimed: ClaimedDelivery, **values: Any) -> bool:
         result = await self.conn.execute(
             update(_d)
-            .where(
-                and_(
-                    _d.c.id == claimed.id,
-                    _d.c.status == DeliveryStatus.PENDING.value,
-                    _d.c.next_attempt_at == claimed.held_until,
-                )
-            )
+            .where(_d.c.id == claimed.id, _d.c.status == DeliveryStatus.PENDING.value)
             .values(**values)
         )
         return result.rowcount == 1
-
-    async def due_ids(self, now: datetime, limit: int) -> list[int]:
-        rows = await self.conn.execute(
-            select(_d.c.id)
-            .where(_d.c.status == DeliveryStatus.PENDING.value, _d.c.next_attempt_at <= now)
-            .order_by(_d.c.next_attempt_at, _d.c.id)
-            .limit(limit)
-        )
-        return [r.id for r in rows]

@@ -22,7 +22,7 @@ from pressroom.webhooks.models import (
     DisabledReason,
     EndpointRecord,
 )
-from pressroom.webhooks.queue import DeliveryQueue
+from pressroom.webhooks.queue import DeliveryJobs
 from pressroom.webhooks.repository import WebhookRepository, events_json
 from pressroom.webhooks.schemas import CreateWebhookRequest, UpdateWebhookRequest
 from pressroom.webhooks.signing import new_secret
@@ -37,7 +37,7 @@ class DeliveryFanout:
     """Turns each recorded event into one pending delivery per subscribed endpoint, on the
     event's own transaction (`events.recorder.Subscribers`)."""
 
-    def __init__(self, queue: DeliveryQueue) -> None:
+    def __init__(self, queue: DeliveryJobs) -> None:
         self.queue = queue
 
     async def event_recorded(self, conn: Connection, event: RecordedEvent) -> None:
@@ -48,7 +48,7 @@ class DeliveryFanout:
 
 
 class WebhookService:
-    def __init__(self, guard: TargetGuard, queue: DeliveryQueue) -> None:
+    def __init__(self, guard: TargetGuard, queue: DeliveryJobs) -> None:
         self.guard = guard
         self.queue = queue
 
