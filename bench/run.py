@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -535,6 +536,7 @@ def run_all() -> dict[str, Any]:
         if WORKERS != 1:  # the anonymous reads again at one worker, where no worker idles
             with three_servers(env, 1) as (p, r, lean):
                 rows.extend(compared_rows(p, r, lean, [c for c in COMPARED if c.lean], " 1w")[0])
+        rows.extend(webhook_pass(env))
 
         if QUICK:
             return _result(rows, began, load_before)
@@ -906,6 +908,122 @@ def machine(load_before: tuple[float, float, float]) -> dict[str, Any]:
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+# -- Webhooks: (a)-(c) with three endpoints on every event, and deliveries a second ---------
+HOOK_ENDPOINTS = 3
+HOOK_POSTS = int(os.environ.get("BENCH_WEBHOOK_POSTS", "200"))
+EVERY_EVENT = [
+    "user.created", "user.updated", "user.deleted", "post.created", "post.updated",
+    "post.published", "post.unpublished", "post.deleted", "tag.updated", "tag.deleted",
+    "webhook.disabled",
+]  # fmt: skip
+
+
+class _Accepting(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@contextmanager
+def loopback_receiver() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Accepting)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def webhook_pass(env: dict[str, str]) -> list[Row]:
+    """(a)-(c) again, marked "3 hooks", with three endpoints subscribed to every event (compare
+    with the rows above: reads record no events, so they should not fall), then (w): events
+    delivered a second by one `pressroom worker` to a receiver on loopback."""
+    hooks_env = {**env, "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
+    email = f"bench-admin-{secrets.token_hex(4)}@example.com"
+    cli(
+        hooks_env,
+        "users",
+        "create",
+        "--email",
+        email,
+        "--password",
+        DEMO_PASSWORD,
+        "--role",
+        "admin",
+    )
+    with loopback_receiver() as url, three_servers(hooks_env, WORKERS) as (p, r, lean):
+        step(f"subscribing {HOOK_ENDPOINTS} webhook endpoints to every event")
+        status, body = http(
+            "POST", f"{p.base}/api/v1/auth/login", {"email": email, "password": DEMO_PASSWORD}
+        )
+        admin = json.loads(body)["accessToken"]
+        for _ in range(HOOK_ENDPOINTS):
+            status, body = http(
+                "POST", f"{p.base}/api/v1/webhooks", {"url": url, "events": EVERY_EVENT}, admin
+            )
+            if status != 201:
+                raise RuntimeError(f"webhook not created ({status}): {body[:300]!r}")
+        rows = compared_rows(p, r, lean, COMPARED, f" {HOOK_ENDPOINTS} hooks")[0]
+        if not QUICK:
+            rows.append(deliveries_per_second(p, hooks_env, admin))
+    return rows
+
+
+def deliveries_per_second(p: Server, env: dict[str, str], token: str) -> Row:
+    step(f"(w) webhook deliveries: {HOOK_POSTS} published posts, then one `pressroom worker`")
+    database_url = env["DATABASE_URL"]
+    # Queued first, with no worker running (`serve` runs none on PostgreSQL): the worker then
+    # has a backlog to get through, and the rate is from its first delivery to its last.
+    asyncio.run(_admin("DELETE FROM jobs WHERE kind = 'webhook.deliver'", database_url))
+    asyncio.run(_admin("DELETE FROM webhook_deliveries", database_url))
+    for _ in range(HOOK_POSTS):
+        status, body = http("POST", f"{p.base}/api/v1/posts", json.loads(new_post_body()), token)
+        if status != 201:
+            raise RuntimeError(f"post not created ({status}): {body[:300]!r}")
+    pending_sql = "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'"
+    expected = asyncio.run(_admin(pending_sql, database_url))
+    worker = subprocess.Popen(
+        [str(BIN / "pressroom"), "worker"],
+        env={**os.environ, **env, "LOG_LEVEL": "WARNING"},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while asyncio.run(_admin(pending_sql, database_url)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        worker.send_signal(signal.SIGTERM)  # it finishes the attempts under way, then exits
+        worker.wait(60)
+    span = asyncio.run(
+        _admin(
+            "SELECT extract(epoch FROM max(finished_at) - min(finished_at)) FROM jobs"
+            " WHERE kind = 'webhook.deliver' AND status = 'succeeded'",
+            database_url,
+        )
+    )
+    delivered = asyncio.run(
+        _admin("SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'", database_url)
+    )
+    seconds = float(span or 0)
+    per_second = (delivered - 1) / seconds if seconds else 0.0
+    concurrency = env.get("WORKER_CONCURRENCY", "4")
+    return Row(
+        "(w)",
+        f"webhook deliveries/s, {HOOK_ENDPOINTS} endpoints",
+        {"rps": round(per_second, 1), "delivered": delivered, "seconds": round(seconds, 2)},
+        note=f"{delivered} of {expected} delivered in {seconds:.1f} s by 1 `pressroom worker` "
+        f"(concurrency {concurrency}) to a receiver on loopback",
+    )
 
 
 def step(message: str) -> None:

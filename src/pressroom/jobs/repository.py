@@ -181,7 +181,13 @@ class JobRepository:
     async def figures(self, now: datetime) -> QueueFigures:
         rows = (
             await self.conn.execute(
-                select(jobs.c.status, func.count(), func.min(jobs.c.created_at))
+                # Lag is how long a due job has waited for a worker: a job backing off until
+                # later (a webhook's retry in ten hours) is not late.
+                select(
+                    jobs.c.status,
+                    func.count(),
+                    func.min(jobs.c.run_at).filter(jobs.c.run_at <= now),
+                )
                 .where(jobs.c.status != JobStatus.SUCCEEDED)
                 .group_by(jobs.c.status)
             )

@@ -25,11 +25,6 @@ from pressroom.webhooks.schemas import (
     WebhookOut,
     WebhookPage,
     WebhookWithSecretOut,
-    delivery_json,
-    delivery_page_json,
-    webhook_json,
-    webhook_page_json,
-    webhook_with_secret_json,
 )
 
 router = api_router("/webhooks", tags=["webhooks"])
@@ -49,7 +44,7 @@ async def create_webhook(
 ) -> Response:
     made = await services.webhooks.create(uow, actor, body)
     return JsonResponse(
-        webhook_with_secret_json(made),
+        WebhookWithSecretOut.created(made),
         status_code=201,
         headers={**PRIVATE, "Location": f"{API_PREFIX}/webhooks/{made.endpoint.id}"},
     )
@@ -69,7 +64,7 @@ async def list_webhooks(
     uow: UnitDep,
 ) -> Response:
     result = await services.webhooks.list_endpoints(uow, actor, query.page_request)
-    return JsonResponse(webhook_page_json(result), headers=PRIVATE)
+    return JsonResponse(WebhookPage.of(result), headers=PRIVATE)
 
 
 @router.get(
@@ -82,7 +77,7 @@ async def get_webhook(
     webhook_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
 ) -> Response:
     return JsonResponse(
-        webhook_json(await services.webhooks.get(uow, actor, webhook_id)), headers=PRIVATE
+        WebhookOut.of(await services.webhooks.get(uow, actor, webhook_id)), headers=PRIVATE
     )
 
 
@@ -100,7 +95,7 @@ async def update_webhook(
     uow: UnitDep,
 ) -> Response:
     endpoint = await services.webhooks.update(uow, actor, webhook_id, body)
-    return JsonResponse(webhook_json(endpoint), headers=PRIVATE)
+    return JsonResponse(WebhookOut.of(endpoint), headers=PRIVATE)
 
 
 @router.delete(
@@ -126,7 +121,7 @@ async def rotate_secret(
     webhook_id: IdPath, actor: SignedInActor, services: ServicesDep, uow: UnitDep
 ) -> Response:
     rotated = await services.webhooks.rotate_secret(uow, actor, webhook_id)
-    return JsonResponse(webhook_with_secret_json(rotated), headers=PRIVATE)
+    return JsonResponse(WebhookWithSecretOut.created(rotated), headers=PRIVATE)
 
 
 def _one_of(values: list[str]) -> Callable[[str | None], str | None]:
@@ -173,7 +168,7 @@ async def list_deliveries(
         event_id=query.event_id,
     )
     result = await services.webhooks.deliveries(uow, actor, webhook_id, where, query.page_request)
-    return JsonResponse(delivery_page_json(result), headers=PRIVATE)
+    return JsonResponse(DeliveryPage.of(result), headers=PRIVATE)
 
 
 @router.post(
@@ -191,4 +186,4 @@ async def retry_delivery(
     uow: UnitDep,
 ) -> Response:
     retried = await services.webhooks.retry(uow, actor, webhook_id, delivery_id)
-    return JsonResponse(delivery_json(retried), status_code=202, headers=PRIVATE)
+    return JsonResponse(DeliveryOut.of(retried), status_code=202, headers=PRIVATE)

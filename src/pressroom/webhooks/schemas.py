@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, Strict, StringConstraints, field_validator
+from pydantic import Field, Strict, StringConstraints, field_validator
 
 from pressroom.events.models import EventType
-from pressroom.kit.clock import rfc3339
 from pressroom.kit.outbound_http import MAX_URL_CHARS
-from pressroom.kit.output import Pagination, json_data
+from pressroom.kit.output import Pagination, Timestamp, output
 from pressroom.kit.pagination import Page
 from pressroom.kit.validation import SINGLE_LINE, InputModel
 from pressroom.webhooks.models import CreatedEndpoint, DeliveryRecord, EndpointRecord
@@ -52,86 +51,96 @@ class UpdateWebhookRequest(InputModel):
     _check_events = field_validator("events")(_distinct)
 
 
-class WebhookOut(BaseModel):
+@output
+@dataclass(slots=True)
+class WebhookOut:
     id: int
     url: str
     events: list[str]
     description: str | None
     enabled: bool
     # Why the server disabled it: "gone" (410), "failing" (5 days of failures), "manual".
-    disabledReason: str | None  # noqa: N815
-    createdAt: datetime  # noqa: N815
-    updatedAt: datetime  # noqa: N815
+    disabled_reason: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def of(cls, endpoint: EndpointRecord) -> WebhookOut:
+        return cls(**_webhook_fields(endpoint))
 
 
+@output
+@dataclass(slots=True)
 class WebhookWithSecretOut(WebhookOut):
     """Only the answers of creation and rotation carry the signing secret."""
 
     secret: str
 
-
-class WebhookPage(BaseModel):
-    data: list[WebhookOut]
-    pagination: Pagination
-
-
-class DeliveryOut(BaseModel):
-    id: int
-    eventId: int  # noqa: N815
-    eventType: str  # noqa: N815
-    attempt: int
-    status: str
-    responseStatus: int | None  # noqa: N815
-    durationMs: int | None  # noqa: N815
-    error: str | None
-    createdAt: datetime  # noqa: N815
-    nextAttemptAt: datetime | None  # noqa: N815
+    @classmethod
+    def created(cls, made: CreatedEndpoint) -> WebhookWithSecretOut:
+        return cls(**_webhook_fields(made.endpoint), secret=made.secret)
 
 
-class DeliveryPage(BaseModel):
-    data: list[DeliveryOut]
-    pagination: Pagination
-
-
-def webhook_json(endpoint: EndpointRecord) -> dict[str, Any]:
+def _webhook_fields(endpoint: EndpointRecord) -> dict[str, Any]:
     return {
         "id": endpoint.id,
         "url": endpoint.url,
         "events": [t.value for t in endpoint.events],
         "description": endpoint.description,
         "enabled": endpoint.enabled,
-        "disabledReason": endpoint.disabled_reason,
-        "createdAt": rfc3339(endpoint.created_at),
-        "updatedAt": rfc3339(endpoint.updated_at),
+        "disabled_reason": endpoint.disabled_reason,
+        "created_at": endpoint.created_at,
+        "updated_at": endpoint.updated_at,
     }
 
 
-def webhook_with_secret_json(created: CreatedEndpoint) -> dict[str, Any]:
-    return {**webhook_json(created.endpoint), "secret": created.secret}
+@output
+@dataclass(slots=True)
+class WebhookPage:
+    data: list[WebhookOut]
+    pagination: Pagination
+
+    @classmethod
+    def of(cls, page: Page[EndpointRecord]) -> WebhookPage:
+        return cls([WebhookOut.of(e) for e in page.items], page.pagination())
 
 
-def delivery_json(delivery: DeliveryRecord) -> dict[str, Any]:
-    return {
-        "id": delivery.id,
-        "eventId": delivery.event_id,
-        "eventType": delivery.event_type,
-        "attempt": delivery.attempt,
-        "status": delivery.status.value,
-        "responseStatus": delivery.response_status,
-        "durationMs": delivery.duration_ms,
-        "error": delivery.error,
-        "createdAt": rfc3339(delivery.created_at),
-        "nextAttemptAt": rfc3339(delivery.next_attempt_at),
-    }
+@output
+@dataclass(slots=True)
+class DeliveryOut:
+    id: int
+    event_id: int
+    event_type: str
+    attempt: int
+    status: str
+    response_status: int | None
+    duration_ms: int | None
+    error: str | None
+    created_at: Timestamp
+    next_attempt_at: Timestamp | None
+
+    @classmethod
+    def of(cls, delivery: DeliveryRecord) -> DeliveryOut:
+        return cls(
+            delivery.id,
+            delivery.event_id,
+            delivery.event_type,
+            delivery.attempt,
+            delivery.status.value,
+            delivery.response_status,
+            delivery.duration_ms,
+            delivery.error,
+            delivery.created_at,
+            delivery.next_attempt_at,
+        )
 
 
-def webhook_page_json(page: Page[EndpointRecord]) -> dict[str, Any]:
-    return _page_json([webhook_json(e) for e in page.items], page)
+@output
+@dataclass(slots=True)
+class DeliveryPage:
+    data: list[DeliveryOut]
+    pagination: Pagination
 
-
-def delivery_page_json(page: Page[DeliveryRecord]) -> dict[str, Any]:
-    return _page_json([delivery_json(d) for d in page.items], page)
-
-
-def _page_json(items: list[dict[str, Any]], page: Page[Any]) -> dict[str, Any]:
-    return {"data": items, "pagination": json_data(page.pagination())}
+    @classmethod
+    def of(cls, page: Page[DeliveryRecord]) -> DeliveryPage:
+        return cls([DeliveryOut.of(d) for d in page.items], page.pagination())
