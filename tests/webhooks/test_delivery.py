@@ -447,3 +447,24 @@ async def _wait_for_log(admin: Person, hook_id: int, status: str) -> list[dict[s
             return log
         await asyncio.sleep(0.1)
     raise AssertionError(f"the delivery never became {status}: {log}")
+
+
+async def test_a_retry_waiting_for_its_time_is_not_counted_as_queue_lag(
+    services: Services,
+    admin: Person,
+    author: Person,
+    receiver: Receiver,
+    clock: MovableClock,
+    worker: Worker,
+) -> None:
+    receiver.default = 500
+    await subscribe(admin, receiver.url, "post.created")
+    await author.post("/posts", json=POST)
+    clock.advance(timedelta(hours=1))  # the retry falls an hour and 5 s from now
+    await worker.drain()
+    async with services.db.read() as conn:
+        pending = (await conn.execute(select(jobs.c.kind).where(jobs.c.status == "pending"))).all()
+    assert [job.kind for job in pending] == [DELIVERY_JOB]
+    metrics = (await admin.http.get("http://testserver/metrics")).text
+    assert "pressroom_jobs_queued 1.0" in metrics
+    assert "pressroom_jobs_oldest_pending_age_seconds 0.0" in metrics
