@@ -13,15 +13,19 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from pressroom.db.tables import jobs, webhook_deliveries
+from pressroom.db.units import unit_of_work
 from pressroom.jobs.repository import JobRepository
 from pressroom.jobs.worker import Worker
 from pressroom.kit.clock import utcnow
 from pressroom.services import Services
+from pressroom.webhooks.delivery import Outcome
+from pressroom.webhooks.models import DeliveryStatus
 from pressroom.webhooks.queue import DELIVERY_JOB, DeliveryJobs
+from pressroom.webhooks.repository import WebhookRepository
 from tests.conftest import Person
 from tests.operations.processes import PRESSROOM, server_env
 from tests.webhooks.conftest import MovableClock, job_worker, subscribe
@@ -468,3 +472,51 @@ async def test_a_retry_waiting_for_its_time_is_not_counted_as_queue_lag(
     metrics = (await admin.http.get("http://testserver/metrics")).text
     assert "pressroom_jobs_queued 1.0" in metrics
     assert "pressroom_jobs_oldest_pending_age_seconds 0.0" in metrics
+
+
+@pytest.mark.postgres_only
+async def test_an_event_deciding_to_wait_while_the_older_one_is_settled_is_not_left_waiting(
+    services: Services, admin: Person, author: Person, receiver: Receiver, worker: Worker
+) -> None:
+    hook = await subscribe(admin, receiver.url, "post.created")
+    await worker.drain()  # what sign-ups queued, out of the way
+    await author.post("/posts", json={**POST, "title": "first"})
+    await author.post("/posts", json={**POST, "title": "second"})
+    first_id, second_id = await _pending_ids(services)
+
+    async def job_done(_conn: Any) -> bool:
+        return True
+
+    async with unit_of_work(services.db) as uow:
+        # The first event's attempt is being settled: its transaction holds the endpoint...
+        async with services.db.write() as settling:
+            repo = WebhookRepository(settling)
+            first = await repo.pending_attempt(first_id)
+            assert first is not None
+            await repo.lock_endpoint(hook["id"])
+            # ...while the second event's job asks whether an older event is still pending.
+            second = asyncio.create_task(services.deliverer.attempt(uow, second_id, job_done))
+            await _until_a_query_waits_for_a_lock(services)
+            await repo.settle(
+                first,
+                status=DeliveryStatus.SUCCEEDED,
+                response_status=204,
+                duration_ms=1,
+                error=None,
+                next_attempt_at=None,
+            )
+        # Committed: the second's question is answered after it, so it is sent, not parked.
+        assert await second is Outcome.SUCCEEDED
+    assert [orjson.loads(a.body)["data"]["title"] for a in receiver.arrivals] == ["second"]
+
+
+async def _until_a_query_waits_for_a_lock(services: Services) -> None:
+    for _ in range(300):
+        async with services.db.read() as conn:
+            waiting = await conn.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no query ever waited for the endpoint's lock")
