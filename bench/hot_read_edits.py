@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 
 import run as bench  # bench/ is on the path: this file runs as a script
@@ -21,18 +22,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=bench.SOLO_SECONDS)
+    parser.add_argument(
+        "--cached-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the cached Pressroom only (to try one: DATABASE_POOL_SIZE=20)",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="a database seeded as below to use as it is (kept); by default a throwaway one",
+    )
     args = parser.parse_args()
     env = {
         "JWT_SECRET": "hot-read-edits-" + "x" * 40,
         "RATE_LIMITS_ENABLED": "false",
         "PRESSROOM_ENV": "development",
     }
-    with bench.throwaway_postgres() as database_url:
+    with contextlib.ExitStack() as stack:
+        database_url = args.database_url
+        if database_url is None:
+            database_url = stack.enter_context(bench.throwaway_postgres())
         env["DATABASE_URL"] = database_url
-        bench.step("migrate and seed-demo (1,000 users, 10,000 posts, 50 tags)")
         bench.cli(env, "migrate")
-        bench.cli(env, "seed-demo", "--users", "1000", "--posts", "10000", "--tags", "50")
-        asyncio.run(bench._admin("VACUUM ANALYZE", database_url))  # noqa: SLF001 (one bench)
+        if args.database_url is None:
+            bench.step("seed-demo (1,000 users, 10,000 posts, 50 tags)")
+            bench.cli(env, "seed-demo", "--users", "1000", "--posts", "10000", "--tags", "50")
+            asyncio.run(bench._admin("VACUUM ANALYZE", database_url))  # noqa: SLF001 (one bench)
         started: list[bench.Server] = []
         try:
             # Ports of their own: `make bench` may be running beside this.
@@ -40,8 +56,9 @@ def main() -> None:
                 "pressroom", {**env, **bench.UNCACHED}, bench.P_PORT + 100, bench.WORKERS
             )
             started.append(uncached)
+            tried = dict(setting.split("=", 1) for setting in args.cached_env)
             cached = bench.pressroom(
-                "pressroom-cached", env, bench.CACHED_PORT + 100, bench.WORKERS
+                "pressroom-cached", {**env, **tried}, bench.CACHED_PORT + 100, bench.WORKERS
             )
             started.append(cached)
             token = bench.sign_in(cached.base)
