@@ -129,3 +129,22 @@ async def test_a_cache_fill_reads_while_requests_hold_every_other_connection(
         for conn in held:
             await db.disconnect(conn)
         await db.dispose()
+
+
+async def test_a_waiter_cancelled_after_its_turn_came_passes_it_on() -> None:
+    """Forced: a turn is handed to a waiter whose task is cancelled before it runs again; the
+    turn goes to the next waiter instead of being lost."""
+    turns = Turns(2, timeout_seconds=5)
+    await turns.take()  # the one ordinary turn (the other is kept for shared work)
+    first = asyncio.create_task(turns.take())
+    second = asyncio.create_task(turns.take())
+    await asyncio.sleep(0)  # both wait
+    turns.give_back()  # handed to `first`...
+    first.cancel()  # ...which is cancelled before it could use it
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    async with asyncio.timeout(5):
+        await second  # got the turn `first` passed on
+    with shared_work():
+        async with asyncio.timeout(5):
+            await turns.take()  # and the kept turn is still there

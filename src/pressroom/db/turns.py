@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -55,7 +56,9 @@ class Turns:
                 self.give_back()  # handed a turn just as the wait ended: pass it on
             else:
                 turn.cancel()
-                queue.remove(turn)
+                # A turn cancelled with its task may have been dropped by `_hand_out` already.
+                with contextlib.suppress(ValueError):
+                    queue.remove(turn)
             if isinstance(error, TimeoutError):
                 raise sa_exc.TimeoutError("no database connection became free in time") from None
             raise
