@@ -30,6 +30,7 @@ from pressroom.jobs.models import (
     LeaseLost,
     PermanentFailure,
 )
+from pressroom.jobs.periodic import PERIODIC_JOBS, run_periodic, schedule_periodic
 from pressroom.jobs.repository import WAKE_CHANNEL, JobRepository
 from pressroom.kit.clock import utcnow
 from pressroom.kit.observability import get_logger
@@ -46,6 +47,9 @@ RETRIES = {
     PASSWORD_RESET_JOB: QUICK_RETRIES,
     DELIVERY_JOB: DELIVERY_JOB_RETRIES,
 }
+RETRIES.update({kind: job.retries for kind, job in PERIODIC_JOBS.items()})
+# How often a worker checks that each periodic job is queued: after one that failed for good.
+PERIODIC_CHECK_SECONDS = 600.0
 
 
 class Worker:
@@ -78,6 +82,8 @@ class Worker:
             PASSWORD_RESET_JOB: self._issue_password_reset,
             DELIVERY_JOB: self._deliver_webhook,
         }
+        for kind in PERIODIC_JOBS:
+            self._handlers[kind] = self._run_periodic
 
     def wake(self) -> None:
         self._wake.set()
@@ -100,8 +106,12 @@ class Worker:
         running: set[asyncio.Task[None]] = set()
         listening = await self._listen()
         stopping = asyncio.create_task(stop.wait())
+        next_periodic_check = time.monotonic()
         try:
             while not stop.is_set():
+                if time.monotonic() >= next_periodic_check:
+                    next_periodic_check = time.monotonic() + PERIODIC_CHECK_SECONDS
+                    await self.schedule_periodic()
                 free = self.concurrency - len(running)
                 claimed: list[ClaimedJob] = []
                 if free > 0:
@@ -129,6 +139,14 @@ class Worker:
                 await asyncio.wait(running)
             if listening is not None:
                 await listening.close()
+
+    async def schedule_periodic(self) -> int:
+        """Queues the periodic jobs none has queued (jobs/periodic.py); how many it queued."""
+        try:
+            return await schedule_periodic(self.services.db)
+        except Exception as error:  # the database is away: the next check asks again
+            log.warning("jobs_schedule_periodic_failed", error=type(error).__name__)
+            return 0
 
     def _finished(self, running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
@@ -252,6 +270,9 @@ class Worker:
         )
         await self.sender.send(message)
         return False
+
+    async def _run_periodic(self, uow: UnitOfWork, job: ClaimedJob) -> bool:
+        return await run_periodic(self.services, uow, job)
 
     def _settler(self, job: ClaimedJob) -> Callable[[AsyncConnection], Awaitable[bool]]:
         async def settle(conn: AsyncConnection) -> bool:
