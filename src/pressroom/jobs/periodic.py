@@ -14,11 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pressroom.accounts.service import LeaseLost
 from pressroom.db.engine import Database
 from pressroom.db.units import UnitOfWork, unit_of_work
 from pressroom.idempotency.service import EXPIRE_KEYS_JOB
-from pressroom.jobs.models import ClaimedJob, RetryPolicy
+from pressroom.jobs.models import ClaimedJob, LeaseLost, RetryPolicy
 from pressroom.jobs.repository import JobRepository
 from pressroom.kit.clock import utcnow
 from pressroom.services import Services
