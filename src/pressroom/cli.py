@@ -116,6 +116,15 @@ def _refuse_schema(state: SchemaState) -> NoReturn:
     )
 
 
+# asyncio's own event loop, not uvloop (which uvicorn picks when installed): with every request
+# waiting its turn at the pool, a saturated uvloop worker accepted new connections over seconds,
+# not at once, so a client's first request sat unread in the kernel past any timeout while
+# later arrivals on open connections were served (256 connections: 37-162 of wrk's 2 s timeouts
+# and connections accepted over 1.8-5.4 s, against 0 and 0.4 s on asyncio's loop, at the same
+# CPU per request; docs/performance.md, scenario (i)).
+SERVER_EVENT_LOOP = "asyncio"
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="default: $HOST or 127.0.0.1")] = None,
@@ -157,6 +166,7 @@ def serve(
         log_config=None,
         # On SIGTERM: stop accepting, let in-flight requests finish, then exit.
         timeout_graceful_shutdown=20,
+        loop=SERVER_EVENT_LOOP,
     )
 
 
