@@ -65,6 +65,7 @@ LOGINS_PER_SECOND = 20.0
 QUANTILE_STEPS = 200  # the Lua script reports the latency at every 0.5th percentile
 P_PORT, R_PORT, SQLITE_PORT, L_PORT, CACHED_PORT = 18100, 18101, 18102, 18103, 18104
 WRITES_PER_SECOND = 20.0
+SIGN_UP_CONNECTIONS = 8
 # (a) to (i) measure the uncached path: their Pressroom runs with the hot-read cache off.
 # (j) to (l) run another Pressroom with its default settings, the cache on.
 UNCACHED = {"HOT_READ_CACHE_SECONDS": "0"}
@@ -705,6 +706,8 @@ def postgres_scenarios(p: Server, r: Server, lean: Server, env: dict[str, str]) 
         )
     )
 
+    rows.append(signups_scenario(p, env))
+
     step("(f) post list while 20 logins/s run")
     with LoginLoad(p.base, LOGINS_PER_SECOND, users=1000) as logins:
         pf = measure(p.base + LIST_PATH, SOLO_SECONDS, p, token=token)
@@ -823,6 +826,80 @@ def cached_scenarios(
     finally:
         cached.stop()
     return rows
+
+
+def signups_scenario(p: Server, env: dict[str, str]) -> Row:
+    """(m) sign-ups a second, each a new account (an argon2id hash: ~23 ms of one thread's CPU)
+    with its verification mail enqueued as a job in the sign-up's own transaction. One
+    `pressroom worker` runs meanwhile, writing the mails as .eml files, so the note can say how
+    many jobs were enqueued and whether one worker kept up (its CPU is taken from the server)."""
+    step("(m) POST /users (sign-up, verification job enqueued), one job worker running")
+    dsn = env["DATABASE_URL"]
+    first_job = asyncio.run(_admin("SELECT coalesce(max(id), 0) + 1 FROM jobs", dsn))
+    pending = f"SELECT count(*) FROM jobs WHERE id >= {first_job} AND status <> 'succeeded'"
+    prefix = f"signup-{uuid.uuid4().hex[:8]}-"
+    body = json.dumps(
+        {
+            "email": f"{prefix}{{n}}@bench.example",
+            "password": "BenchPassw0rd!x",
+            "profile": {"firstName": "Bench", "lastName": "Sign-up"},
+        }
+    )
+    with tempfile.TemporaryDirectory(prefix="pressroom-bench-mail-") as mail_dir:
+        worker = subprocess.Popen(
+            [str(BIN / "pressroom"), "worker"],
+            env={**os.environ, **env, "MAIL_DIR": mail_dir},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            # Ready when its LISTEN connection is open: the worker starts without saying so.
+            listening = (
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            )
+            deadline = time.monotonic() + 60
+            while not asyncio.run(_admin(listening, dsn)) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            # Few connections: sign-ups queue for the hashing thread, and 64 would only lengthen
+            # the queue (p50 in seconds), not add sign-ups.
+            run = measure(
+                p.base + "/api/v1/users",
+                SOLO_SECONDS,
+                p,
+                method="POST",
+                body=body,
+                token=None,
+                connections=SIGN_UP_CONNECTIONS,
+            )
+            left = asyncio.run(_admin(pending, dsn))
+            drained_at = time.monotonic()
+            while left and time.monotonic() - drained_at < 30:
+                time.sleep(0.5)
+                left = asyncio.run(_admin(pending, dsn))
+            drain_s = time.monotonic() - drained_at
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(30)
+        enqueued = asyncio.run(_admin(f"SELECT count(*) FROM jobs WHERE id >= {first_job}", dsn))
+    # Sign-ups still under way when wrk stopped finish afterwards: compare with every account made.
+    accounts = asyncio.run(_admin(f"SELECT count(*) FROM users WHERE email LIKE '{prefix}%'", dsn))
+    s = run.summary()
+    created = run.requests - run.non_2xx
+    s["rps"] = round(created / run.duration_s, 1) if run.duration_s else 0.0
+    kept_up = "one worker kept up" if drain_s < 1 else f"backlog drained in {drain_s:.0f} s"
+    return Row(
+        "(m)",
+        "sign-ups/s, verification job enqueued",
+        s,
+        note=f"{SIGN_UP_CONNECTIONS} conns; req/s = 201s only ({created} of {run.requests}); "
+        f"{enqueued} jobs enqueued for {accounts} accounts made; "
+        f"{kept_up}"
+        + (f", {left} still pending after 30 s" if left else "")
+        + f"; non-2xx {s['non_2xx']}, timeouts {s['timeouts']}",
+    )
 
 
 def graphql_scenario(p: Server, token: str, list_run: Run) -> Row:
