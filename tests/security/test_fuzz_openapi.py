@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from hypothesis import given, settings
 from schemathesis import GenerationMode
 from schemathesis.python import asgi
 
@@ -31,6 +32,7 @@ from tests.security.fuzzing import (
     fuzz,
     graphql_checks,
     needs_admin,
+    openapi_checks,
 )
 
 EXAMPLES_PER_OPERATION = 8
@@ -129,3 +131,22 @@ def test_every_graphql_field_answers_without_internal_errors(fuzzed_app: Any, ro
         label_prefix=root,
     )
     assert failures == []
+
+
+def test_a_read_revalidated_with_a_star_passes_every_check(fuzzed_app: Any) -> None:
+    """`make fuzz` found: `If-None-Match: *` on a read is answered 304 (right: a current
+    representation exists), which the positive-data check refused until it was configured."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app, config=FUZZ_CONFIG)
+    operation = schema["/api/v1/tags"]["GET"]
+    statuses: list[int] = []
+
+    @settings(max_examples=1, deadline=None, database=None)
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+    def revalidate(case: Any) -> None:
+        case.headers = {**(case.headers or {}), "If-None-Match": "*"}
+        case.query = {}
+        openapi_checks(case, {})
+        statuses.append(case.call().status_code)
+
+    revalidate()
+    assert statuses == [304]
