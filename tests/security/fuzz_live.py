@@ -19,6 +19,7 @@ import httpx
 import schemathesis
 from schemathesis import GenerationMode
 
+from pressroom.events.models import EventType
 from tests.conftest import PASSWORD
 from tests.security.fuzzing import (
     FUZZ_ADMIN_EMAIL,
@@ -51,6 +52,20 @@ def live_bearer(base: str, label: str) -> dict[str, str]:
         f"{base}/api/v1/auth/login", json={"email": email, "password": PASSWORD}
     ).json()
     return {"Authorization": f"Bearer {tokens['accessToken']}"}
+
+
+def register_webhook(base: str) -> None:
+    """One webhook subscribed to every event, with a delivery waiting (a user signs up), so the
+    webhook routes that take an id find one: the fuzzer's own URLs rarely pass the checks. Its
+    URL is a public address literal, so no name is looked up; nothing is sent (OFFLINE)."""
+    admin = live_bearer(base, "POST /api/v1/webhooks")
+    created = httpx.post(
+        f"{base}/api/v1/webhooks",
+        json={"url": "https://93.184.215.14/fuzz-receiver", "events": [e.value for e in EventType]},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    live_bearer(base, "a sign-up whose user.created event makes the delivery")
 
 
 def fuzz_for(
@@ -90,6 +105,7 @@ def main() -> int:
     args = parser.parse_args()
     # A fuzzer signs up an account per operation from one address; limits would stop it.
     with serving(RATE_LIMITS_ENABLED="false") as base:
+        register_webhook(base)
         findings = fuzz_for(
             "openapi",
             lambda: schemathesis.openapi.from_url(f"{base}/openapi.json", config=FUZZ_CONFIG),
