@@ -30,9 +30,12 @@ from tests.operations.processes import PRESSROOM, server_env
 
 
 async def job_rows(services: Services) -> list[Any]:
+    """The jobs that changes queued: not the periodic ones a `pressroom worker` queues for
+    itself at start (jobs/periodic.py)."""
     async with services.db.read() as conn:
         columns = (jobs.c.id, jobs.c.status, jobs.c.attempts, jobs.c.run_at, jobs.c.last_error)
-        return list((await conn.execute(select(*columns).order_by(jobs.c.id))).all())
+        query = select(*columns).where(jobs.c.unique_key.is_(None)).order_by(jobs.c.id)
+        return list((await conn.execute(query)).all())
 
 
 async def time_passes(services: Services) -> None:

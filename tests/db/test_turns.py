@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from pressroom.db.engine import Database
 from pressroom.db.turns import Turns
+from pressroom.kit.shared_work import shared_work
 
 
 async def test_a_turn_given_back_goes_to_the_longest_waiter_not_to_its_giver() -> None:
@@ -69,3 +70,81 @@ async def test_a_wait_beyond_the_timeout_is_refused_not_left_hanging(database_ur
             assert (await conn.execute(text("SELECT 1"))).scalar() == 1
     finally:
         await db.dispose()
+
+
+async def test_a_cache_fill_goes_ahead_of_the_queue_and_has_a_turn_kept_for_it() -> None:
+    """Forced order. Of three turns one is kept for shared work (a hot-read cache fill, which
+    every reader of its page waits for): two ordinary requests hold the others and a third
+    queues, while a fill is served at once. Then, with every turn held, a fill that asks after
+    two queued requests is the first served when a turn comes back."""
+    turns = Turns(3, timeout_seconds=5)
+    served: list[str] = []
+
+    async def ask(name: str, *, fill: bool = False) -> None:
+        if fill:
+            with shared_work():
+                await turns.take()
+        else:
+            await turns.take()
+        served.append(name)
+
+    await ask("ordinary 1")
+    await ask("ordinary 2")
+    queued = asyncio.create_task(ask("ordinary 3"))
+    await asyncio.sleep(0)  # it runs up to its wait
+    assert served == ["ordinary 1", "ordinary 2"]
+    await ask("fill 1", fill=True)  # the kept turn
+    assert served == ["ordinary 1", "ordinary 2", "fill 1"]
+
+    late = asyncio.create_task(ask("ordinary 4"))
+    await asyncio.sleep(0)
+    fill = asyncio.create_task(ask("fill 2", fill=True))
+    await asyncio.sleep(0)
+    turns.give_back()
+    await fill
+    assert served[-1] == "fill 2"
+    for _ in ("fill 1", "fill 2", "ordinary 1"):  # the kept turn comes back free first
+        turns.give_back()
+    await asyncio.gather(queued, late)
+    assert served[-2:] == ["ordinary 3", "ordinary 4"]
+
+
+async def test_a_cache_fill_reads_while_requests_hold_every_other_connection(
+    database_url: str,
+) -> None:
+    """What the kept turn is for: requests holding all other connections (edits waiting on a
+    post's row lock) do not hold up the fill that every reader of a hot page waits for."""
+    db = Database(database_url, pool_size=3, timeout_seconds=10)
+    held = [await db.connect() for _ in range(2)]
+    try:
+        with shared_work():
+            async with asyncio.timeout(5), db.read() as conn:
+                assert await conn.scalar(text("SELECT 1")) == 1
+        ordinary = asyncio.create_task(db.connect())
+        await asyncio.sleep(0)
+        assert not ordinary.done()  # the third connection is not theirs
+        await db.disconnect(held.pop())
+        held.append(await ordinary)
+    finally:
+        for conn in held:
+            await db.disconnect(conn)
+        await db.dispose()
+
+
+async def test_a_waiter_cancelled_after_its_turn_came_passes_it_on() -> None:
+    """Forced: a turn is handed to a waiter whose task is cancelled before it runs again; the
+    turn goes to the next waiter instead of being lost."""
+    turns = Turns(2, timeout_seconds=5)
+    await turns.take()  # the one ordinary turn (the other is kept for shared work)
+    first = asyncio.create_task(turns.take())
+    second = asyncio.create_task(turns.take())
+    await asyncio.sleep(0)  # both wait
+    turns.give_back()  # handed to `first`...
+    first.cancel()  # ...which is cancelled before it could use it
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    async with asyncio.timeout(5):
+        await second  # got the turn `first` passed on
+    with shared_work():
+        async with asyncio.timeout(5):
+            await turns.take()  # and the kept turn is still there

@@ -200,9 +200,20 @@ jobs = Table(
     Column("last_error", String(500), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime, nullable=True),
+    # A periodic job's kind: at most one pending or running job holds it (the index below), so
+    # every worker may ask for the next run and one is queued (jobs/periodic.py).
+    Column("unique_key", String(64), nullable=True),
     sqlite_autoincrement=True,
 )
 Index("ix_jobs_status_run_at", jobs.c.status, jobs.c.run_at)
+JOB_IS_OPEN = text("status IN ('pending', 'running')")
+Index(
+    "uq_jobs_unique_key_open",
+    jobs.c.unique_key,
+    unique=True,
+    postgresql_where=JOB_IS_OPEN,
+    sqlite_where=JOB_IS_OPEN,
+)
 
 # Single-use tokens mailed to an address: verification, password reset, email change.
 email_tokens = Table(

@@ -114,6 +114,10 @@ class IdempotencyRepository:
         await self.conn.execute(
             delete(keys).where(keys.c.scope == scope, keys.c.key == key, keys.c.expires_at <= now)
         )
+        return await self.delete_some_expired(now, batch)
+
+    async def delete_some_expired(self, now: datetime, batch: int) -> int:
+        """Up to `batch` rows past their retention; how many went."""
         oldest = select(keys.c.id).where(keys.c.expires_at <= now).limit(batch).scalar_subquery()
         result = await self.conn.execute(delete(keys).where(keys.c.id.in_(oldest)))
         return result.rowcount

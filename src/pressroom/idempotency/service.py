@@ -23,13 +23,19 @@ from pressroom.idempotency.repository import IdempotencyRepository, KeyRecord
 from pressroom.kit.clock import utcnow
 from pressroom.kit.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from pressroom.kit.idempotency import RecordedReply
+from pressroom.kit.observability import get_logger
 
 T = TypeVar("T")
+log = get_logger("pressroom.idempotency")
 # Longer than any request may run (queries time out after 15 s): a claim older than this
 # belongs to a request that died.
 CLAIM_SECONDS = 60
 # Expired keys removed per new key: enough to keep up with any rate of new keys.
 EXPIRED_PER_CLAIM = 100
+# The periodic job removes expired keys this many to a transaction: short ones, so that on
+# SQLite the requests writing meanwhile wait for one batch at most, never for the whole sweep.
+EXPIRED_PER_BATCH = 1000
+EXPIRE_KEYS_JOB = "idempotency.expire"
 LOST_CLAIM = "This Idempotency-Key was taken over by a retry; its reply is the one kept"
 
 
@@ -104,6 +110,21 @@ class IdempotencyService:
             # The first request died before its commit (it would have completed the row).
             await repo.take_over(found.id, attempt, locked_until)
             return Claim(found.id, attempt)
+
+    async def expire(self, uow: UnitOfWork) -> int:
+        """Removes every key past its retention (the periodic job `idempotency.expire`); how
+        many went. A key is judged by the time of its own batch: one expiring during the sweep
+        goes in a later batch or the next sweep, and until then a request finds it expired."""
+        removed = 0
+        while True:
+            async with uow.write() as conn:
+                batch = await IdempotencyRepository(conn).delete_some_expired(
+                    utcnow(), EXPIRED_PER_BATCH
+                )
+            removed += batch
+            if batch < EXPIRED_PER_BATCH:
+                log.info("idempotency_keys_expired", removed=removed)
+                return removed
 
     async def abandon(self, uow: UnitOfWork, claim: Claim) -> None:
         """Gives the key back after a request that changed nothing, so a retry may run."""

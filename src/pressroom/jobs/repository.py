@@ -8,9 +8,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from pressroom.db.tables import jobs
+from pressroom.db.tables import JOB_IS_OPEN, jobs
 from pressroom.jobs.models import ClaimedJob, JobStatus, JobSummary, QueueFigures, RetryPolicy
 
 # PostgreSQL delivers a NOTIFY only when its transaction commits: idle workers LISTENing on
@@ -52,6 +53,32 @@ class JobRepository:
         if self._postgres:
             await self.conn.execute(text(f"NOTIFY {WAKE_CHANNEL}"))
         return int(job_id)
+
+    async def enqueue_once(
+        self, kind: str, run_at: datetime, now: datetime, retries: RetryPolicy
+    ) -> bool:
+        """Queue a job of `kind` due at `run_at` unless one is already pending or running:
+        True when this call queued it. The unique index decides, so of workers asking at the
+        same time exactly one queues it (on PostgreSQL the others wait for its commit)."""
+        dialect_insert = postgresql.insert if self._postgres else sqlite.insert
+        job_id = await self.conn.scalar(
+            dialect_insert(jobs)
+            .values(
+                kind=kind,
+                payload="{}",
+                status=JobStatus.PENDING,
+                attempts=0,
+                run_at=run_at,
+                give_up_at=run_at + retries.keep_trying_for,
+                created_at=now,
+                unique_key=kind,
+            )
+            .on_conflict_do_nothing(index_elements=[jobs.c.unique_key], index_where=JOB_IS_OPEN)
+            .returning(jobs.c.id)
+        )
+        if job_id is not None and self._postgres:
+            await self.conn.execute(text(f"NOTIFY {WAKE_CHANNEL}"))
+        return job_id is not None
 
     async def claim(
         self, worker: str, now: datetime, lease: timedelta, limit: int

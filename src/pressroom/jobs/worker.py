@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pressroom.accounts.service import MAIL_JOB, PASSWORD_RESET_JOB, LeaseLost
 from pressroom.db.units import UnitOfWork, unit_of_work
 from pressroom.jobs.models import MAIL_RETRIES, QUICK_RETRIES, ClaimedJob, PermanentFailure
+from pressroom.jobs.periodic import PERIODIC_JOBS, run_periodic, schedule_periodic
 from pressroom.jobs.repository import WAKE_CHANNEL, JobRepository
 from pressroom.kit.clock import utcnow
 from pressroom.kit.observability import get_logger
@@ -35,6 +36,9 @@ log = get_logger("pressroom.jobs")
 # An attempt stops this long before its lease ends: time to settle it before anyone may claim it.
 LEASE_MARGIN_SECONDS = 1.0
 RETRIES = {MAIL_JOB: MAIL_RETRIES, PASSWORD_RESET_JOB: QUICK_RETRIES}
+RETRIES.update({kind: job.retries for kind, job in PERIODIC_JOBS.items()})
+# How often a worker checks that each periodic job is queued: after one that failed for good.
+PERIODIC_CHECK_SECONDS = 600.0
 
 
 class Worker:
@@ -63,6 +67,8 @@ class Worker:
             MAIL_JOB: self._send_mail,
             PASSWORD_RESET_JOB: self._issue_password_reset,
         }
+        for kind in PERIODIC_JOBS:
+            self._handlers[kind] = self._run_periodic
 
     def wake(self) -> None:
         self._wake.set()
@@ -85,8 +91,12 @@ class Worker:
         running: set[asyncio.Task[None]] = set()
         listening = await self._listen()
         stopping = asyncio.create_task(stop.wait())
+        next_periodic_check = time.monotonic()
         try:
             while not stop.is_set():
+                if time.monotonic() >= next_periodic_check:
+                    next_periodic_check = time.monotonic() + PERIODIC_CHECK_SECONDS
+                    await self.schedule_periodic()
                 free = self.concurrency - len(running)
                 claimed: list[ClaimedJob] = []
                 if free > 0:
@@ -114,6 +124,14 @@ class Worker:
                 await asyncio.wait(running)
             if listening is not None:
                 await listening.close()
+
+    async def schedule_periodic(self) -> int:
+        """Queues the periodic jobs none has queued (jobs/periodic.py); how many it queued."""
+        try:
+            return await schedule_periodic(self.services.db)
+        except Exception as error:  # the database is away: the next check asks again
+            log.warning("jobs_schedule_periodic_failed", error=type(error).__name__)
+            return 0
 
     def _finished(self, running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
@@ -237,6 +255,9 @@ class Worker:
         )
         await self.sender.send(message)
         return False
+
+    async def _run_periodic(self, uow: UnitOfWork, job: ClaimedJob) -> bool:
+        return await run_periodic(self.services, uow, job)
 
     async def _issue_password_reset(self, uow: UnitOfWork, job: ClaimedJob) -> bool:
         async def settle(conn: AsyncConnection) -> bool:

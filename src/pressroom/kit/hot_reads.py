@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from pressroom.kit.observability import get_logger
 from pressroom.kit.shared_state import REDIS_FAILURES, SharedState
+from pressroom.kit.shared_work import shared_work
 
 log = get_logger("pressroom.cache")
 RESUBSCRIBE_DELAY_SECONDS = 0.5
@@ -115,7 +116,8 @@ class HotReadCache:
         self._filling[(generation, key)] = future
         try:
             self.computations += 1
-            reply = await compute()
+            with shared_work():  # its waiters wait in it: it goes first for a connection
+                reply = await compute()
         except BaseException:
             future.set_result(None)
             raise
