@@ -829,11 +829,11 @@ def cached_scenarios(
 
 
 def signups_scenario(p: Server, env: dict[str, str]) -> Row:
-    """(m) sign-ups a second, each a new account (an argon2id hash: ~23 ms of one thread's CPU)
+    """(o) sign-ups a second, each a new account (an argon2id hash: ~23 ms of one thread's CPU)
     with its verification mail enqueued as a job in the sign-up's own transaction. One
     `pressroom worker` runs meanwhile, writing the mails as .eml files, so the note can say how
     many jobs were enqueued and whether one worker kept up (its CPU is taken from the server)."""
-    step("(m) POST /users (sign-up, verification job enqueued), one job worker running")
+    step("(o) POST /users (sign-up, verification job enqueued), one job worker running")
     dsn = env["DATABASE_URL"]
     first_job = asyncio.run(_admin("SELECT coalesce(max(id), 0) + 1 FROM jobs", dsn))
     # Mail jobs only: a worker also queues periodic jobs of its own (due later) at start.
@@ -893,7 +893,7 @@ def signups_scenario(p: Server, env: dict[str, str]) -> Row:
     s["rps"] = round(created / run.duration_s, 1) if run.duration_s else 0.0
     kept_up = "one worker kept up" if drain_s < 1 else f"backlog drained in {drain_s:.0f} s"
     return Row(
-        "(m)",
+        "(o)",
         "sign-ups/s, verification job enqueued",
         s,
         note=f"{SIGN_UP_CONNECTIONS} conns; req/s = 201s only ({created} of {run.requests}); "

@@ -123,6 +123,11 @@ def _refuse_schema(state: SchemaState) -> NoReturn:
 # and connections accepted over 1.8-5.4 s, against 0 and 0.4 s on asyncio's loop, at the same
 # CPU per request; docs/performance.md, scenario (i)).
 SERVER_EVENT_LOOP = "asyncio"
+# How long uvicorn's supervisor waits for a worker to answer its health check before killing it.
+# uvicorn's 5 s is shorter than importing the app on a loaded 2-core host (about 5 s of CPU), so
+# `serve --workers 2` there killed its workers while they were still starting; a hung worker is
+# now replaced after 30 s instead of 5.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 @app.command()
@@ -167,6 +172,7 @@ def serve(
         # On SIGTERM: stop accepting, let in-flight requests finish, then exit.
         timeout_graceful_shutdown=20,
         loop=SERVER_EVENT_LOOP,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

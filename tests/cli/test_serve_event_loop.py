@@ -31,4 +31,6 @@ def test_serve_asks_uvicorn_for_asyncios_own_loop(
     cli.serve(host="127.0.0.1", port=1, workers=1)
 
     assert served["loop"] == "asyncio"
+    # A worker still importing the app on a loaded host must not be killed as hung.
+    assert served["timeout_worker_healthcheck"] >= 30
     assert served["factory"] is True  # the call captured is the real one, not a stray
