@@ -919,7 +919,7 @@ def sqlite_mode_rows(base_env: dict[str, str], postgres_env: dict[str, str]) -> 
             one_post = f"/api/v1/posts/{json.loads(body)['data'][0]['id']}"
             for title, path in (("list", LIST_PATH), ("one post", one_post)):
                 for server in (lite, postgres):
-                    status, answer = http("GET", server.base + path)
+                    status, _ = http("GET", server.base + path)
                     if status != 200:
                         raise RuntimeError(f"{server.name} answered {path} with {status}")
                 step(f"(m) SQLite vs PostgreSQL mode, {title}, one worker each")
