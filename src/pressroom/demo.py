@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pressroom.config import Settings
 from pressroom.db import tables
 from pressroom.db.engine import Database
-from pressroom.db.statistics import analyse as refresh_statistics
+from pressroom.db.statistics import refresh_statistics
 from pressroom.db.units import unit_of_work
 from pressroom.kit.clock import utcnow
 from pressroom.kit.passwords import PasswordHasher

@@ -30,7 +30,7 @@ def analyse_statements(dialect: str, tables: Iterable[str]) -> list[str]:
     return [f"ANALYZE {name}" for name in quoted]
 
 
-async def analyse(conn: AsyncConnection, tables: Iterable[str]) -> None:
+async def refresh_statistics(conn: AsyncConnection, tables: Iterable[str]) -> None:
     for statement in analyse_statements(conn.dialect.name, tables):
         await conn.execute(text(statement))
 
