@@ -561,6 +561,7 @@ def run_all() -> dict[str, Any]:
             )
         finally:
             single.stop()
+        rows.extend([*sqlite_mode_rows(base_env, env), fresh_postgres_row(base_env, env)])
 
     rows.append(sqlite_writers(base_env))
     return _result(rows, began, load_before)
@@ -959,6 +960,106 @@ def sqlite_writers(base_env: dict[str, str]) -> Row:
         met=locked == 0 and s["non_2xx"] == 0,
         note=f'"database is locked" {locked}, non-2xx {s["non_2xx"]}, '
         f"socket errors {s['socket_errors']}, timeouts {s['timeouts']}",
+    )
+
+
+# (m) and (n): one worker each, anonymous reads, alternating slices.
+M_SQLITE_PORT, M_POSTGRES_PORT, N_FRESH_PORT = 18110, 18111, 18112
+
+
+@contextmanager
+def one_worker_each(*specs: tuple[str, dict[str, str], int]) -> Iterator[list[Server]]:
+    """A one-worker Pressroom (hot-read cache off) per (name, env, port), all stopped after."""
+    started: list[Server] = []
+    try:
+        for name, env, port in specs:
+            started.append(pressroom(name, {**env, **UNCACHED}, port, 1))
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+def sqlite_mode_rows(base_env: dict[str, str], postgres_env: dict[str, str]) -> list[Row]:
+    """(m) SQLite mode next to PostgreSQL mode on the same seed-demo data: the list and one post,
+    the ratio SQLite / PostgreSQL (the embedded default should be within reach of PostgreSQL)."""
+    step("(m) SQLite mode: migrate and seed-demo (1,000 users, 10,000 posts, 50 tags)")
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="pressroom-bench-") as folder:
+        sqlite_env = {**base_env, "DATABASE_URL": f"sqlite:///{folder}/bench.db"}
+        cli(sqlite_env, "migrate")
+        cli(sqlite_env, "seed-demo", "--users", "1000", "--posts", "10000", "--tags", "50")
+        specs = [
+            ("pressroom-sqlite-1w", sqlite_env, M_SQLITE_PORT),
+            ("pressroom-postgres-1w", postgres_env, M_POSTGRES_PORT),
+        ]
+        with one_worker_each(*specs) as (lite, postgres):
+            _, body = http("GET", postgres.base + LIST_PATH)
+            one_post = f"/api/v1/posts/{json.loads(body)['data'][0]['id']}"
+            for title, path in (("list", LIST_PATH), ("one post", one_post)):
+                for server in (lite, postgres):
+                    status, _ = http("GET", server.base + path)
+                    if status != 200:
+                        raise RuntimeError(f"{server.name} answered {path} with {status}")
+                step(f"(m) SQLite vs PostgreSQL mode, {title}, one worker each")
+                lite_run, postgres_run = side_by_side(path, (lite, None), (postgres, None))
+                ratio = ratio_of(lite_run, postgres_run)
+                rows.append(
+                    Row(
+                        "(m)",
+                        f"SQLite mode {title}, anon, 1w",
+                        lite_run.summary(),
+                        postgres_run.summary(),
+                        ratio,
+                        target=">= 0.5 PG (aim 1.0)",
+                        met=ratio >= 0.5,
+                        note=f"ref = PostgreSQL mode; {cpu_note(lite_run, postgres_run, 'PG')}",
+                    )
+                )
+    return rows
+
+
+async def _bulk_load_without_analyse(database_url: str) -> None:
+    """seed-demo's rows without its ANALYZE, autovacuum off on the tables: what a bulk import
+    leaves on an installation that runs without autovacuum."""
+    from pressroom.config import Settings
+    from pressroom.demo import SEEDED_TABLES, seed
+
+    for table in SEEDED_TABLES:
+        await _admin(f"ALTER TABLE {table} SET (autovacuum_enabled = off)", database_url)
+    settings = Settings(database_url=database_url)
+    await seed(settings, users=1000, posts=10_000, tags=50, analyse=False)
+
+
+def fresh_postgres_row(base_env: dict[str, str], analysed_env: dict[str, str]) -> Row:
+    """(n) the list on a PostgreSQL database just bulk-loaded, never analysed, against the
+    settled database of (a) (VACUUM ANALYZE): the hot statements must not depend on statistics."""
+    step("(n) PostgreSQL just bulk-loaded, before ANALYZE: migrate and load")
+    with throwaway_postgres() as fresh_url:
+        fresh_env = {**base_env, "DATABASE_URL": fresh_url}
+        cli(fresh_env, "migrate")
+        asyncio.run(_bulk_load_without_analyse(fresh_url))
+        analysed_tables = asyncio.run(
+            _admin("SELECT count(*) FROM pg_stats WHERE tablename = 'posts'", fresh_url)
+        )
+        specs = [
+            ("pressroom-fresh-1w", fresh_env, N_FRESH_PORT),
+            ("pressroom-analysed-1w", analysed_env, M_POSTGRES_PORT),
+        ]
+        with one_worker_each(*specs) as (fresh, analysed):
+            step("(n) list before ANALYZE vs analysed, one worker each")
+            fresh_run, analysed_run = side_by_side(LIST_PATH, (fresh, None), (analysed, None))
+    ratio = ratio_of(fresh_run, analysed_run)
+    return Row(
+        "(n)",
+        "PG list before ANALYZE, anon, 1w",
+        fresh_run.summary(),
+        analysed_run.summary(),
+        ratio,
+        target=">= 0.8 analysed",
+        met=ratio >= 0.8,
+        note=f"ref = analysed; posts columns with statistics: {analysed_tables}; "
+        f"{cpu_note(fresh_run, analysed_run, 'analysed')}",
     )
 
 
