@@ -39,7 +39,11 @@ FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.id = $2::BIGINT"""  # noqa: W291, E501
 
 POST_COLUMNS = """SELECT posts.id, posts.user_id, posts.title, posts.content, posts.published, posts.published_at, posts.created_at, posts.updated_at, profiles.first_name, profiles.last_name, profiles.avatar_url, profiles.bio"""  # noqa: E501
-POST_SOURCE = """FROM posts JOIN users ON users.id = posts.user_id AND users.deleted_at IS NULL JOIN profiles ON profiles.user_id = posts.user_id"""  # noqa: E501
+POST_SOURCE = """FROM posts JOIN profiles ON profiles.user_id = posts.user_id"""
+# The live author as Pressroom checks it: a scalar subquery on each post row (posts/repository.py).
+LIVE_AUTHOR = """(SELECT users.deleted_at IS NULL AS anon_1 
+FROM users 
+WHERE users.id = posts.user_id)"""  # noqa: W291
 
 POST_PAGE_SQL = (
     POST_COLUMNS
@@ -47,12 +51,15 @@ POST_PAGE_SQL = (
 FROM published_post_total) AS page_total 
 """  # noqa: W291
     + POST_SOURCE
-    + """ 
-WHERE posts.published = true ORDER BY posts.published_at DESC NULLS LAST, posts.id DESC 
+    + " \nWHERE "
+    + LIVE_AUTHOR
+    + """ AND posts.published = true ORDER BY posts.published_at DESC NULLS LAST, posts.id DESC 
  LIMIT $1::INTEGER OFFSET $2::INTEGER"""  # noqa: W291
 )
 
-ONE_POST_SQL = POST_COLUMNS + " \n" + POST_SOURCE + " \nWHERE posts.id = $1::BIGINT"
+ONE_POST_SQL = (
+    POST_COLUMNS + " \n" + POST_SOURCE + " \nWHERE " + LIVE_AUTHOR + " AND posts.id = $1::BIGINT"
+)
 
 USER_SQL = """SELECT users.id, users.email, users.email_verified, users.created_at, users.updated_at, profiles.first_name, profiles.last_name, profiles.avatar_url, profiles.bio, user_settings.email_notifications, (SELECT string_agg(user_roles.role, ',') AS aggregate_strings_1 
 FROM user_roles 

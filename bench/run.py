@@ -66,6 +66,7 @@ LOGINS_PER_SECOND = 20.0
 QUANTILE_STEPS = 200  # the Lua script reports the latency at every 0.5th percentile
 P_PORT, R_PORT, SQLITE_PORT, L_PORT, CACHED_PORT = 18100, 18101, 18102, 18103, 18104
 WRITES_PER_SECOND = 20.0
+SIGN_UP_CONNECTIONS = 8
 # (a) to (i) measure the uncached path: their Pressroom runs with the hot-read cache off.
 # (j) to (l) run another Pressroom with its default settings, the cache on.
 UNCACHED = {"HOT_READ_CACHE_SECONDS": "0"}
@@ -562,6 +563,7 @@ def run_all() -> dict[str, Any]:
             )
         finally:
             single.stop()
+        rows.extend([*sqlite_mode_rows(base_env, env), fresh_postgres_row(base_env, env)])
 
     rows.append(sqlite_writers(base_env))
     return _result(rows, began, load_before)
@@ -707,6 +709,8 @@ def postgres_scenarios(p: Server, r: Server, lean: Server, env: dict[str, str]) 
         )
     )
 
+    rows.append(signups_scenario(p, env))
+
     step("(f) post list while 20 logins/s run")
     with LoginLoad(p.base, LOGINS_PER_SECOND, users=1000) as logins:
         pf = measure(p.base + LIST_PATH, SOLO_SECONDS, p, token=token)
@@ -827,6 +831,82 @@ def cached_scenarios(
     return rows
 
 
+def signups_scenario(p: Server, env: dict[str, str]) -> Row:
+    """(o) sign-ups a second, each a new account (an argon2id hash: ~23 ms of one thread's CPU)
+    with its verification mail enqueued as a job in the sign-up's own transaction. One
+    `pressroom worker` runs meanwhile, writing the mails as .eml files, so the note can say how
+    many jobs were enqueued and whether one worker kept up (its CPU is taken from the server)."""
+    step("(o) POST /users (sign-up, verification job enqueued), one job worker running")
+    dsn = env["DATABASE_URL"]
+    first_job = asyncio.run(_admin("SELECT coalesce(max(id), 0) + 1 FROM jobs", dsn))
+    # Mail jobs only: a worker also queues periodic jobs of its own (due later) at start.
+    mails = f"SELECT count(*) FROM jobs WHERE id >= {first_job} AND kind = 'mail'"
+    pending = f"{mails} AND status <> 'succeeded'"
+    prefix = f"signup-{uuid.uuid4().hex[:8]}-"
+    body = json.dumps(
+        {
+            "email": f"{prefix}{{n}}@bench.example",
+            "password": "BenchPassw0rd!x",
+            "profile": {"firstName": "Bench", "lastName": "Sign-up"},
+        }
+    )
+    with tempfile.TemporaryDirectory(prefix="pressroom-bench-mail-") as mail_dir:
+        worker = subprocess.Popen(
+            [str(BIN / "pressroom"), "worker"],
+            env={**os.environ, **env, "MAIL_DIR": mail_dir},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            # Ready when its LISTEN connection is open: the worker starts without saying so.
+            listening = (
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            )
+            deadline = time.monotonic() + 60
+            while not asyncio.run(_admin(listening, dsn)) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            # Few connections: sign-ups queue for the hashing thread, and 64 would only lengthen
+            # the queue (p50 in seconds), not add sign-ups.
+            run = measure(
+                p.base + "/api/v1/users",
+                SOLO_SECONDS,
+                p,
+                method="POST",
+                body=body,
+                token=None,
+                connections=SIGN_UP_CONNECTIONS,
+            )
+            left = asyncio.run(_admin(pending, dsn))
+            drained_at = time.monotonic()
+            while left and time.monotonic() - drained_at < 30:
+                time.sleep(0.5)
+                left = asyncio.run(_admin(pending, dsn))
+            drain_s = time.monotonic() - drained_at
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(30)
+        enqueued = asyncio.run(_admin(mails, dsn))
+    # Sign-ups still under way when wrk stopped finish afterwards: compare with every account made.
+    accounts = asyncio.run(_admin(f"SELECT count(*) FROM users WHERE email LIKE '{prefix}%'", dsn))
+    s = run.summary()
+    created = run.requests - run.non_2xx
+    s["rps"] = round(created / run.duration_s, 1) if run.duration_s else 0.0
+    kept_up = "one worker kept up" if drain_s < 1 else f"backlog drained in {drain_s:.0f} s"
+    return Row(
+        "(o)",
+        "sign-ups/s, verification job enqueued",
+        s,
+        note=f"{SIGN_UP_CONNECTIONS} conns; req/s = 201s only ({created} of {run.requests}); "
+        f"{enqueued} jobs enqueued for {accounts} accounts made; "
+        f"{kept_up}"
+        + (f", {left} still pending after 30 s" if left else "")
+        + f"; non-2xx {s['non_2xx']}, timeouts {s['timeouts']}",
+    )
+
+
 def graphql_scenario(p: Server, token: str, list_run: Run) -> Row:
     title = "GraphQL posts(first: 20)"
     status, body = http("POST", p.base + "/graphql", {"query": GRAPHQL_LIST_QUERY}, token=token)
@@ -882,6 +962,106 @@ def sqlite_writers(base_env: dict[str, str]) -> Row:
         met=locked == 0 and s["non_2xx"] == 0,
         note=f'"database is locked" {locked}, non-2xx {s["non_2xx"]}, '
         f"socket errors {s['socket_errors']}, timeouts {s['timeouts']}",
+    )
+
+
+# (m) and (n): one worker each, anonymous reads, alternating slices.
+M_SQLITE_PORT, M_POSTGRES_PORT, N_FRESH_PORT = 18110, 18111, 18112
+
+
+@contextmanager
+def one_worker_each(*specs: tuple[str, dict[str, str], int]) -> Iterator[list[Server]]:
+    """A one-worker Pressroom (hot-read cache off) per (name, env, port), all stopped after."""
+    started: list[Server] = []
+    try:
+        for name, env, port in specs:
+            started.append(pressroom(name, {**env, **UNCACHED}, port, 1))
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+def sqlite_mode_rows(base_env: dict[str, str], postgres_env: dict[str, str]) -> list[Row]:
+    """(m) SQLite mode next to PostgreSQL mode on the same seed-demo data: the list and one post,
+    the ratio SQLite / PostgreSQL (the embedded default should be within reach of PostgreSQL)."""
+    step("(m) SQLite mode: migrate and seed-demo (1,000 users, 10,000 posts, 50 tags)")
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="pressroom-bench-") as folder:
+        sqlite_env = {**base_env, "DATABASE_URL": f"sqlite:///{folder}/bench.db"}
+        cli(sqlite_env, "migrate")
+        cli(sqlite_env, "seed-demo", "--users", "1000", "--posts", "10000", "--tags", "50")
+        specs = [
+            ("pressroom-sqlite-1w", sqlite_env, M_SQLITE_PORT),
+            ("pressroom-postgres-1w", postgres_env, M_POSTGRES_PORT),
+        ]
+        with one_worker_each(*specs) as (lite, postgres):
+            _, body = http("GET", postgres.base + LIST_PATH)
+            one_post = f"/api/v1/posts/{json.loads(body)['data'][0]['id']}"
+            for title, path in (("list", LIST_PATH), ("one post", one_post)):
+                for server in (lite, postgres):
+                    status, _ = http("GET", server.base + path)
+                    if status != 200:
+                        raise RuntimeError(f"{server.name} answered {path} with {status}")
+                step(f"(m) SQLite vs PostgreSQL mode, {title}, one worker each")
+                lite_run, postgres_run = side_by_side(path, (lite, None), (postgres, None))
+                ratio = ratio_of(lite_run, postgres_run)
+                rows.append(
+                    Row(
+                        "(m)",
+                        f"SQLite mode {title}, anon, 1w",
+                        lite_run.summary(),
+                        postgres_run.summary(),
+                        ratio,
+                        target=">= 0.5 PG (aim 1.0)",
+                        met=ratio >= 0.5,
+                        note=f"ref = PostgreSQL mode; {cpu_note(lite_run, postgres_run, 'PG')}",
+                    )
+                )
+    return rows
+
+
+async def _bulk_load_without_analyse(database_url: str) -> None:
+    """seed-demo's rows without its ANALYZE, autovacuum off on the tables: what a bulk import
+    leaves on an installation that runs without autovacuum."""
+    from pressroom.config import Settings
+    from pressroom.demo import SEEDED_TABLES, seed
+
+    for table in SEEDED_TABLES:
+        await _admin(f"ALTER TABLE {table} SET (autovacuum_enabled = off)", database_url)
+    settings = Settings(database_url=database_url)
+    await seed(settings, users=1000, posts=10_000, tags=50, analyse=False)
+
+
+def fresh_postgres_row(base_env: dict[str, str], analysed_env: dict[str, str]) -> Row:
+    """(n) the list on a PostgreSQL database just bulk-loaded, never analysed, against the
+    settled database of (a) (VACUUM ANALYZE): the hot statements must not depend on statistics."""
+    step("(n) PostgreSQL just bulk-loaded, before ANALYZE: migrate and load")
+    with throwaway_postgres() as fresh_url:
+        fresh_env = {**base_env, "DATABASE_URL": fresh_url}
+        cli(fresh_env, "migrate")
+        asyncio.run(_bulk_load_without_analyse(fresh_url))
+        analysed_tables = asyncio.run(
+            _admin("SELECT count(*) FROM pg_stats WHERE tablename = 'posts'", fresh_url)
+        )
+        specs = [
+            ("pressroom-fresh-1w", fresh_env, N_FRESH_PORT),
+            ("pressroom-analysed-1w", analysed_env, M_POSTGRES_PORT),
+        ]
+        with one_worker_each(*specs) as (fresh, analysed):
+            step("(n) list before ANALYZE vs analysed, one worker each")
+            fresh_run, analysed_run = side_by_side(LIST_PATH, (fresh, None), (analysed, None))
+    ratio = ratio_of(fresh_run, analysed_run)
+    return Row(
+        "(n)",
+        "PG list before ANALYZE, anon, 1w",
+        fresh_run.summary(),
+        analysed_run.summary(),
+        ratio,
+        target=">= 0.8 analysed",
+        met=ratio >= 0.8,
+        note=f"ref = analysed; posts columns with statistics: {analysed_tables}; "
+        f"{cpu_note(fresh_run, analysed_run, 'analysed')}",
     )
 
 

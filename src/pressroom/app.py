@@ -85,7 +85,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
-    install_openapi(app, signed_in=get_signed_in_actor, optional=get_actor)
+    install_openapi(
+        app,
+        signed_in=get_signed_in_actor,
+        optional=get_actor,
+        conditional_prefix=API_PREFIX + "/",
+    )
     if settings.show_docs:
         install_docs(app)
         install_graphiql_assets(app)

@@ -359,3 +359,25 @@ async def test_readiness_documents_its_503(document: dict[str, Any]) -> None:
 async def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
     validate(document)
     assert document["openapi"].startswith("3.1")
+
+
+async def test_api_reads_document_revalidation_and_answer_it(
+    document: dict[str, Any], anon: httpx.AsyncClient
+) -> None:
+    """Every GET under the API declares `If-None-Match`, the ETag of its 200 and the 304 it
+    answers, so generated clients (and the fuzzer) send the header; and a read does answer so."""
+    reads = [path for path, item in document["paths"].items() if "get" in item]
+    api_reads = [path for path in reads if path.startswith(API + "/")]
+    assert api_reads
+    for path in api_reads:
+        operation = document["paths"][path]["get"]
+        headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+        assert "If-None-Match" in headers, path
+        assert "ETag" in operation["responses"]["200"]["headers"], path
+        assert "content" not in operation["responses"]["304"], path
+    for path in reads:
+        if not path.startswith(API + "/"):
+            assert "304" not in document["paths"][path]["get"]["responses"], path
+    first = await anon.get(f"{ROOT}{API}/tags")
+    again = await anon.get(f"{ROOT}{API}/tags", headers={"If-None-Match": first.headers["ETag"]})
+    assert (first.status_code, again.status_code, again.content) == (200, 304, b"")

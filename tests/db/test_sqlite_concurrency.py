@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, event, func, insert, select
 from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util import await_only
 
 from pressroom.db import direct
 from pressroom.db.direct import DirectQuery
@@ -115,6 +118,48 @@ async def test_reads_go_on_while_another_process_holds_the_write_lock(
     finally:
         other.close()
     assert await read_both_ways(sqlite_db, "theirs") == (1, 1)
+
+
+async def test_the_apps_write_waits_while_another_process_holds_the_write_lock(
+    sqlite_db: Database,
+) -> None:
+    """The app's BEGIN IMMEDIATE, started while another connection holds the write lock, waits
+    for it (the busy timeout) instead of failing with "database is locked", and runs after it:
+    its transaction sees the other's commit. SQLite's trace callback on the app's connection
+    says when the BEGIN IMMEDIATE is inside SQLite, so the lock is released only after that."""
+    path = sqlite_db.engine.url.database
+    assert path is not None
+    begun = threading.Event()
+
+    def on_statement(sql: str) -> None:
+        if sql.startswith("BEGIN IMMEDIATE"):
+            begun.set()
+
+    def trace(_dbapi: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        await_only(record.driver_connection.set_trace_callback(on_statement))
+
+    async def app_write() -> int:
+        async with sqlite_db.write() as conn:
+            await conn.execute(insert(tags).values(name="Mine", slug="mine"))
+            theirs = await conn.scalar(select(func.count()).where(tags.c.slug == "theirs"))
+            return int(theirs or 0)
+
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    event.listen(sqlite_db.engine.sync_engine, "checkout", trace)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO tags (name, slug) VALUES ('Theirs', 'theirs')")
+        writer = asyncio.create_task(app_write())
+        async with asyncio.timeout(DEADLOCK_SECONDS):
+            await asyncio.to_thread(begun.wait)
+        assert not writer.done()  # it is waiting for the lock, not failed
+        other.execute("COMMIT")
+        async with asyncio.timeout(DEADLOCK_SECONDS):
+            assert await writer == 1
+    finally:
+        event.remove(sqlite_db.engine.sync_engine, "checkout", trace)
+        other.close()
+    assert await read_both_ways(sqlite_db, "mine") == (1, 1)
 
 
 async def test_64_concurrent_writers_all_succeed_while_readers_read(

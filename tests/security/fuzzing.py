@@ -18,6 +18,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 
 from pressroom.db.migrate import migrate
+from tests.conftest import PASSWORD
 from tests.operations.processes import running_server
 
 FUZZ_SEED = 20261126
@@ -44,6 +45,35 @@ LEAK = re.compile(
     re.IGNORECASE,
 )
 Check = Callable[[Any, dict[str, str]], None]
+# The operations only a `users:manage` holder reaches: fuzzed with an administrator's token, or
+# every case would stop at the permission check (403) and the routes behind it go untested.
+ADMIN_ONLY = ("/api/v1/webhooks",)
+FUZZ_ADMIN_EMAIL = "fuzz-admin@example.com"
+
+
+def needs_admin(label: str) -> bool:
+    """Whether the operation `label` ("POST /api/v1/webhooks/{webhook_id}") is one of ADMIN_ONLY."""
+    path = label.split(" ", 1)[-1]
+    return path.startswith(ADMIN_ONLY)
+
+
+def create_fuzz_admin(database_url: str) -> None:
+    """The administrator whose token fuzzes ADMIN_ONLY, made as an operator makes the first one
+    (`pressroom users create`), on the database the fuzzed server or app will use."""
+    from tests.cli.running import pressroom
+
+    made = pressroom(
+        "users",
+        "create",
+        "--email",
+        FUZZ_ADMIN_EMAIL,
+        "--password",
+        PASSWORD,
+        "--role",
+        "admin",
+        DATABASE_URL=database_url,
+    )
+    assert made.returncode == 0, made.stderr
 
 
 def openapi_checks(case: Any, headers: dict[str, str]) -> None:
@@ -76,7 +106,7 @@ def graphql_checks(case: Any, headers: dict[str, str]) -> None:
 
 def fuzz(
     schema: Any,
-    bearer: Callable[[], dict[str, str]],
+    bearer: Callable[[str], dict[str, str]],
     examples: int,
     *,
     modes: tuple[GenerationMode, ...] = BOTH_MODES,
@@ -85,14 +115,17 @@ def fuzz(
     label_prefix: str = "",
 ) -> list[str]:
     """Every operation (whose label starts with `label_prefix`) in each mode, each with a fresh
-    account (the fuzzer deletes accounts and ends sessions as it goes); the failures, one line
-    each."""
+    session (the fuzzer deletes accounts and ends sessions as it goes): `bearer(label)` gives
+    its headers. The failures, one line each."""
     failures: list[str] = []
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    # Deletions last (a stable sort): the resources made for the fuzzer (the webhook, say) are
+    # then still there for the operations on them.
+    operations.sort(key=lambda operation: operation.label.startswith("DELETE "))
+    for operation in operations:
         if not operation.label.startswith(label_prefix):
             continue
-        headers = bearer()
+        headers = bearer(operation.label)
         for mode in modes:
             failure = _fuzz_operation(operation, mode, headers, examples, check, fuzz_seed)
             if failure is not None:
@@ -129,11 +162,19 @@ def _fuzz_operation(
     return None
 
 
+# Webhook endpoints registered by the fuzzer name whatever URLs it made up, public ones included
+# (the SSRF guard refuses only non-public addresses): nothing may be sent to them, so the server
+# runs no delivery sender. (Registration still asks the system resolver for a name's addresses.)
+OFFLINE = {"WEBHOOK_DELIVERY_IN_PROCESS": "false"}
+
+
 @contextmanager
 def serving(**settings: str) -> Iterator[str]:
-    """The base URL of a real `pressroom serve` on a fresh, migrated SQLite file."""
+    """The base URL of a real `pressroom serve` on a fresh, migrated SQLite file, with the
+    fuzz administrator made and webhook deliveries off (OFFLINE)."""
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory) / 'live.db'}"
         migrate(url)
-        with running_server(Path(directory), DATABASE_URL=url, **settings) as server:
+        create_fuzz_admin(url)
+        with running_server(Path(directory), DATABASE_URL=url, **OFFLINE, **settings) as server:
             yield server.url

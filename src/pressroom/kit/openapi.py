@@ -49,6 +49,20 @@ _DESCRIPTIONS = {
     429: "Rate limited (RATE_LIMITED); see Retry-After",
     503: "A dependency is down (SERVICE_UNAVAILABLE); see Retry-After",
 }
+_ETAG = {
+    "ETag": {
+        "description": "The representation's strong entity tag; send it back as If-None-Match",
+        "schema": {"type": "string"},
+    }
+}
+_IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "ETags the caller holds: if one is current the reply is 304, with no body",
+    "schema": {"type": "string"},
+}
+_NOT_MODIFIED = "The representation is the one If-None-Match named (no body)"
 # Response shapes are records (`PostRecord`) or `*Out` in code; clients see the resources as
 # docs/api.md names them: `Post`, `User`, `Tag`.
 _CODE_SUFFIXES = ("Record", "Out")
@@ -176,11 +190,27 @@ def _tidy_operation(operation: dict[str, Any]) -> None:
             without_null(parameter.get("schema", {}))
 
 
+def _document_revalidation(operation: dict[str, Any]) -> None:
+    """A GET the conditional middleware serves (kit/http_caching.py): every 200 carries an ETag,
+    and `If-None-Match` naming it is answered 304 with no body. Declared, so clients and the
+    fuzzer send it too."""
+    operation.setdefault("parameters", []).append(_IF_NONE_MATCH)
+    responses = operation.setdefault("responses", {})
+    if "200" in responses:
+        responses["200"].setdefault("headers", {}).update(_ETAG)
+    responses["304"] = {"description": _NOT_MODIFIED, "headers": _ETAG}
+
+
 def install_openapi(
-    app: FastAPI, *, signed_in: Callable[..., Any], optional: Callable[..., Any]
+    app: FastAPI,
+    *,
+    signed_in: Callable[..., Any],
+    optional: Callable[..., Any],
+    conditional_prefix: str = "/api/",
 ) -> None:
     """`signed_in` and `optional` are the dependencies that read the bearer token: a route that
-    depends on the first requires one, on the second accepts one."""
+    depends on the first requires one, on the second accepts one. GETs under `conditional_prefix`
+    answer `If-None-Match` (kit/http_caching.py)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -199,10 +229,12 @@ def install_openapi(
                 operation = schema["paths"][route.path_format].get(method.lower())
                 if operation is not None and security is not None:
                     operation["security"] = security
-        for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
+        for path, path_item in schema.get("paths", {}).items():
+            for method, operation in path_item.items():
                 if isinstance(operation, dict):
                     _tidy_operation(operation)
+                    if method == "get" and path.startswith(conditional_prefix):
+                        _document_revalidation(operation)
         components = schema.setdefault("components", {})
         components.setdefault("schemas", {})
         components["schemas"].pop("HTTPValidationError", None)

@@ -75,14 +75,28 @@ _PUBLISHED_BY_SLOT = (
     .group_by(_slot)
 )
 _POST_QUERY = select(*_POST_COLUMNS).select_from(_POST_SOURCE)
+_WITH_PROFILE = posts.join(profiles, profiles.c.user_id == posts.c.user_id)
 # The rows carry their tags (read by `_tags_of`): one statement for a post or a page.
-_POST_WITH_TAGS_QUERY = _POST_QUERY.add_columns(tags_of_post_column(posts.c.id).label("tags"))
+# PostgreSQL's: the live author as a scalar subquery on each post row, which the planner can
+# neither flatten into a join nor reorder, so a page is always the list index read in order,
+# each row's author looked up by primary key, stopping at the page's last row. As a join, on a
+# freshly loaded table without statistics the planner took `deleted_at IS NULL` to keep 0.5% of
+# the users, started from them and sorted every post they wrote: 37 ms a page instead of 0.3
+# (docs/performance.md; tests/db/test_plans.py reads the plans).
+_AUTHOR_IS_LIVE = (
+    select(users.c.deleted_at.is_(None)).where(users.c.id == posts.c.user_id).scalar_subquery()
+)
+_POST_WITH_TAGS_QUERY = (
+    select(*_POST_COLUMNS, tags_of_post_column(posts.c.id).label("tags"))
+    .select_from(_WITH_PROFILE)
+    .where(_AUTHOR_IS_LIVE)
+)
 # SQLite's: the live author as EXISTS, not a join condition on users. With `deleted_at IS NULL`
 # in the join, SQLite 3.40 first builds a Bloom filter over the whole users table, on every
 # page (40 µs of 65 with 1,000 users, growing with them; docs/performance.md).
 _SQLITE_POST_WITH_TAGS_QUERY = (
     select(*_POST_COLUMNS, tags_of_post_json(posts.c.id).label("tags"))
-    .select_from(posts.join(profiles, profiles.c.user_id == posts.c.user_id))
+    .select_from(_WITH_PROFILE)
     .where(
         select(users.c.id)
         .where(users.c.id == posts.c.user_id, users.c.deleted_at.is_(None))
@@ -193,7 +207,7 @@ def _sees(query: PostQuery) -> _Sees:
 
 
 def _may_see(reader: Reader, row: ResultRow) -> bool:
-    """`_sees` for one post: published (its author is live: the join), or a draft the reader
+    """`_sees` for one post: published (its author is live: the statement), or a draft the reader
     wrote or reviews."""
     return bool(row["published"]) or reader.sees_all_drafts or row["user_id"] == reader.user_id
 
