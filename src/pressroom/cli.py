@@ -116,13 +116,6 @@ def _refuse_schema(state: SchemaState) -> NoReturn:
     )
 
 
-# asyncio's own event loop, not uvloop (which uvicorn picks when installed): with every request
-# waiting its turn at the pool, a saturated uvloop worker accepted new connections over seconds,
-# not at once, so a client's first request sat unread in the kernel past any timeout while
-# later arrivals on open connections were served (256 connections: 37-162 of wrk's 2 s timeouts
-# and connections accepted over 1.8-5.4 s, against 0 and 0.4 s on asyncio's loop, at the same
-# CPU per request; docs/performance.md, scenario (i)).
-SERVER_EVENT_LOOP = "asyncio"
 # How long uvicorn's supervisor waits for a worker to answer its health check before killing it.
 # uvicorn's 5 s is shorter than importing the app on a loaded 2-core host (about 5 s of CPU), so
 # `serve --workers 2` there killed its workers while they were still starting; a hung worker is
@@ -171,7 +164,6 @@ def serve(
         log_config=None,
         # On SIGTERM: stop accepting, let in-flight requests finish, then exit.
         timeout_graceful_shutdown=20,
-        loop=SERVER_EVENT_LOOP,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
