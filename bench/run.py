@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ import asyncpg
 import httpx
 
 import redis_round_trips  # bench/ is on the path: this file runs as a script
+from webhook_deliveries import Receiver
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -1103,19 +1104,9 @@ EVERY_EVENT = [
 ]  # fmt: skip
 
 
-class _Accepting(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["content-length"]))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *_args: object) -> None:
-        pass
-
-
 @contextmanager
 def loopback_receiver() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Accepting)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
