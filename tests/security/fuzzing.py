@@ -163,15 +163,17 @@ def _fuzz_operation(
 
 
 # Webhook endpoints registered by the fuzzer name whatever URLs it made up, public ones included
-# (the SSRF guard refuses only non-public addresses): nothing may be sent to them, so the server
-# runs no delivery sender. (Registration still asks the system resolver for a name's addresses.)
-OFFLINE = {"WEBHOOK_DELIVERY_IN_PROCESS": "false"}
+# (the SSRF guard refuses only non-public addresses): nothing may be sent to them. Deliveries
+# are background jobs, which `serve` on SQLite runs itself, so the server runs no job worker:
+# jobs are written and stay queued. (Registration still asks the system resolver for a name's
+# addresses.)
+OFFLINE = {"WORKER_IN_PROCESS": "false"}
 
 
 @contextmanager
 def serving(**settings: str) -> Iterator[str]:
     """The base URL of a real `pressroom serve` on a fresh, migrated SQLite file, with the
-    fuzz administrator made and webhook deliveries off (OFFLINE)."""
+    fuzz administrator made and no job worker, so no webhook delivery (OFFLINE)."""
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory) / 'live.db'}"
         migrate(url)
