@@ -22,6 +22,10 @@ def test_serve_gives_starting_workers_time_to_answer_the_health_check(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/serve.db")
     monkeypatch.setenv("PRESSROOM_ENV", "development")
+    # With several workers and no directory of its own, serve would make one and set it in this
+    # process's environment, where every server the later tests start would inherit it.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    (tmp_path / "metrics").mkdir()
     # The signal handlers `serve` installs belong to a server process, not to pytest's.
     monkeypatch.setattr(cli, "_exit_cleanly_after_graceful_shutdown", lambda: None)
     served: dict[str, Any] = {}
